@@ -1,0 +1,55 @@
+# lvs.ha task runner. `make help` lists the targets.
+# The README's two commands are `make demo` and `make test`.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+VENV ?= .venv
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/build/collections
+export ANSIBLE_CONFIG := $(CURDIR)/tests/ansible.cfg
+export CONTAINERS_CONF := $(CURDIR)/tests/podman/containers.conf
+PYTEST ?= pytest
+
+.PHONY: help setup sanity lint unit fast lab check test demo docs build clean
+
+help:
+	@echo "make demo    bring up the dr lab, run playbooks/site.yml, show traffic through the VIP and a failover"
+	@echo "make test    everything: sanity, lint, unit, fast tier (podman), full tier (QEMU guests)"
+	@echo "make check   the everyday subset: sanity, lint, unit, fast tier"
+	@echo "make sanity | lint | unit | fast | lab | docs | build | clean"
+
+setup:
+	@tools/install-system-deps
+	@tools/install-python-deps
+
+sanity: setup
+	tools/sanity
+
+lint: setup
+	ansible-lint --profile production
+
+unit: setup
+	$(PYTEST) tests/unit
+
+fast: setup
+	tools/run-tier fast
+
+lab: setup
+	tools/run-tier full
+
+check: sanity lint unit fast
+
+test: sanity lint unit fast lab
+
+demo: setup
+	tools/demo
+
+docs: setup
+	tools/docs
+
+build: setup
+	ansible-galaxy collection build --force --output-path build/
+
+clean:
+	-tests/lab/lab down --all
+	rm -rf build tests/output .pytest_cache
