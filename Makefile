@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/tests/ansible.cfg
 export CONTAINERS_CONF := $(CURDIR)/tests/podman/containers.conf
 PYTEST ?= pytest
 
-.PHONY: help setup sanity lint unit fast lab check test demo docs build clean
+.PHONY: help setup sanity lint unit build-check fast lab check test demo docs build clean
 
 help:
 	@echo "make demo    bring up the dr lab, run playbooks/site.yml, show traffic through the VIP and a failover"
@@ -37,9 +37,9 @@ fast: setup
 lab: setup
 	tools/run-tier full
 
-check: sanity lint unit fast
+check: sanity lint unit build-check fast
 
-test: sanity lint unit fast lab
+test: sanity lint unit build-check fast lab
 
 demo: setup
 	tools/demo
@@ -53,3 +53,6 @@ build: setup
 clean:
 	-tests/lab/lab down --all
 	rm -rf build tests/output .pytest_cache
+
+build-check: setup
+	tools/build-check
