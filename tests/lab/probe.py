@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+# Copyright: Contributors to the lvs.ha project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Traffic probe for the lab: the client side of every traffic test.
+
+Runs inside the lab's network namespace (``tests/lab/lab exec``) and sends HTTP
+requests to a VIP on a lab segment. Every loop is bounded in count and in time, and
+the target must be a lab address: anything else is refused before a packet is sent.
+
+  probe.py rr URL [--count 6]
+      one request after another; prints the answering host names in order (JSON).
+  probe.py gap URL --kill CMD... [--max-seconds 60] [--interval 0.01]
+      requests every INTERVAL; once answers flow, runs CMD (for example a hard kill
+      of the master) and measures how long the VIP stays unanswered (JSON).
+  probe.py loop URL --until-file PATH [--max-seconds 900] [--interval 0.1]
+      a steady request loop that stops when PATH exists or the time is up; counts
+      answers and failures per answering host (JSON).
+"""
+
+import argparse
+import ipaddress
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+# The only networks a probe may send to: the lab's segments and loopback.
+LAB_NETWORKS = [ipaddress.ip_network(n) for n in (
+    '192.168.56.0/24', '10.250.0.0/24', '127.0.0.0/8', '::1/128', 'fd00:56::/64')]
+REQUEST_TIMEOUT = 1.0
+HARD_MAX_SECONDS = 1800
+HARD_MAX_REQUESTS = 200000
+
+
+def lab_url(url):
+    """Return URL if its host is a literal lab address, else exit with an error."""
+    host = urllib.parse.urlsplit(url).hostname or ''
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        sys.exit('probe: %r is not a literal IP address; the probe only talks to lab addresses' % host)
+    if not any(address in net for net in LAB_NETWORKS):
+        sys.exit('probe: %s is outside the lab networks; refusing to send anything' % address)
+    return url
+
+
+def ask(url, timeout=REQUEST_TIMEOUT):
+    """One request: the answering host name (first line of the body), or None."""
+    # The lab's VIP is a direct address on a lab segment: never use a proxy.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=timeout) as response:
+            return response.read(512).decode('utf-8', 'replace').strip().splitlines()[0]
+    except (urllib.error.URLError, OSError, IndexError, ValueError):
+        return None
+
+
+def cmd_rr(args):
+    answers = [ask(args.url) for _ in range(min(args.count, 1000))]
+    print(json.dumps({'url': args.url, 'answers': answers}))
+    return 0 if all(answers) else 1
+
+
+def cmd_gap(args):
+    deadline = time.monotonic() + min(args.max_seconds, HARD_MAX_SECONDS)
+    killed_at = None
+    last_ok_before = None
+    first_ok_after = None
+    sent = failed = 0
+    before, after = set(), set()
+    while time.monotonic() < deadline and sent < HARD_MAX_REQUESTS:
+        now = time.monotonic()
+        answer = ask(args.url, timeout=args.interval * 20 if args.interval < 0.05 else REQUEST_TIMEOUT)
+        sent += 1
+        if answer is None:
+            failed += 1
+        if killed_at is None:
+            if answer is not None:
+                before.add(answer)
+                last_ok_before = now
+                if len(before) >= 1 and sent >= 5:
+                    subprocess.run(args.kill, check=True)
+                    killed_at = time.monotonic()
+        elif answer is not None:
+            after.add(answer)
+            if first_ok_after is None:
+                first_ok_after = time.monotonic()
+            if first_ok_after and time.monotonic() - first_ok_after > 1.0:
+                break
+        time.sleep(args.interval)
+    result = {
+        'url': args.url,
+        'requests': sent,
+        'failed': failed,
+        'answered_before': sorted(before),
+        'answered_after': sorted(after),
+        'gap_seconds': round(first_ok_after - killed_at, 3) if killed_at and first_ok_after else None,
+        'last_answer_before_kill_seconds': round(killed_at - last_ok_before, 3) if killed_at else None,
+    }
+    print(json.dumps(result))
+    return 0 if result['gap_seconds'] is not None else 1
+
+
+def cmd_loop(args):
+    deadline = time.monotonic() + min(args.max_seconds, HARD_MAX_SECONDS)
+    sent = failed = 0
+    hosts = {}
+    while time.monotonic() < deadline and sent < HARD_MAX_REQUESTS and not os.path.exists(args.until_file):
+        answer = ask(args.url)
+        sent += 1
+        if answer is None:
+            failed += 1
+        else:
+            hosts[answer] = hosts.get(answer, 0) + 1
+        time.sleep(args.interval)
+    print(json.dumps({'url': args.url, 'requests': sent, 'failed': failed, 'hosts': hosts,
+                      'stopped_by': 'file' if os.path.exists(args.until_file) else 'limit'}))
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest='command', required=True)
+    rr = sub.add_parser('rr')
+    rr.add_argument('url')
+    rr.add_argument('--count', type=int, default=6)
+    rr.set_defaults(func=cmd_rr)
+    gap = sub.add_parser('gap')
+    gap.add_argument('url')
+    gap.add_argument('--kill', nargs=argparse.REMAINDER, required=True)
+    gap.add_argument('--max-seconds', type=float, default=60)
+    gap.add_argument('--interval', type=float, default=0.01)
+    gap.set_defaults(func=cmd_gap)
+    loop = sub.add_parser('loop')
+    loop.add_argument('url')
+    loop.add_argument('--until-file', required=True)
+    loop.add_argument('--max-seconds', type=float, default=900)
+    loop.add_argument('--interval', type=float, default=0.1)
+    loop.set_defaults(func=cmd_loop)
+    args = parser.parse_args(argv)
+    lab_url(args.url)
+    return args.func(args)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
