@@ -22,6 +22,11 @@ options:
     description: The real server's inventory name.
     type: str
     required: true
+  extra:
+    description: Further VIPs to hold (for DR), e.g. C(lvs_realserver_extra_vips).
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""
@@ -39,12 +44,14 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.lvs.ha.plugins.module_utils._model import realserver_vips as _realserver_vips
+from ansible_collections.lvs.ha.plugins.module_utils._model import ModelError, realserver_vips as _realserver_vips
 
 
-def realserver_vips(services, host):
+def realserver_vips(services, host, extra=None):
     try:
-        return _realserver_vips(services, host)
+        return _realserver_vips(services, host, extra)
+    except ModelError as exc:
+        raise AnsibleFilterError('lvs.ha.realserver_vips: %s' % exc)
     except (KeyError, TypeError) as exc:
         raise AnsibleFilterError('lvs.ha.realserver_vips: input must be the list returned by '
                                  'lvs.ha.virtual_services (%s)' % exc)

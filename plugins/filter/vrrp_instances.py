@@ -46,6 +46,10 @@ options:
         C(track_interfaces), C(track_scripts), C(notify), C(auth_pass), C(extra_vips), C(instance_name).
     type: dict
     default: {}
+  with_peers:
+    description: Resolve the other directors' addresses (C(peers)) even without unicast.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -61,7 +65,7 @@ _value:
   description:
     - C(instances) - list of dicts C(name), C(family), C(interface), C(virtual_router_id), C(priority),
       C(state), C(advert_int), C(version), C(nopreempt), C(preempt_delay), C(vips) (with prefix length),
-      C(unicast_src_ip), C(unicast_peers), C(track_interfaces), C(track_scripts), C(notify), C(auth_pass).
+      C(unicast_src_ip), C(unicast_peers), C(peers) (C(host), C(family), C(address)), C(track_interfaces), C(track_scripts), C(notify), C(auth_pass).
     - C(track_scripts) - normalised C(vrrp_script) definitions.
     - C(priorities) - host to priority for every director; C(master) - the host with the highest priority.
   type: dict
@@ -72,9 +76,9 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.lvs.ha.plugins.module_utils._model import ModelError, vrrp_instances as _vrrp_instances
 
 
-def vrrp_instances(services, hostvars, groups, host=None, group='lvs_directors', settings=None):
+def vrrp_instances(services, hostvars, groups, host=None, group='lvs_directors', settings=None, with_peers=False):
     try:
-        return _vrrp_instances(services or [], hostvars, groups, host, group, settings or {})
+        return _vrrp_instances(services or [], hostvars, groups, host, group, settings or {}, with_peers=with_peers)
     except ModelError as exc:
         raise AnsibleFilterError('lvs.ha.vrrp_instances: %s' % exc)
 

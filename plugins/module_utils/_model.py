@@ -598,8 +598,10 @@ def ipvsadm_rules(ipvs_input):
 
 # --- real servers -----------------------------------------------------------------
 
-def realserver_vips(services, host):
+def realserver_vips(services, host, extra=None):
     """The VIPs ``host`` must accept as a real server: list of {vip, family, forwarding, services}.
+
+    :param extra: further VIPs (strings) held for DR, validated (``lvs_realserver_extra_vips``).
 
     NAT real servers need no VIP (the director rewrites the destination); they are
     listed with their forwarding so the caller can document or check the route.
@@ -614,6 +616,9 @@ def realserver_vips(services, host):
                 'forwarding': service['forwarding'], 'services': [],
             })
             entry['services'].append(service['name'])
+    for i, vip in enumerate(extra or []):
+        vip = str(parse_ip(vip, 'lvs_realserver_extra_vips[%d]' % i, host))
+        result.setdefault((vip, 'dr'), {'vip': vip, 'family': family_of(vip), 'forwarding': 'dr', 'services': []})
     return list(result.values())
 
 
@@ -664,11 +669,13 @@ def vrrp_priorities(hostvars, groups, group, variable='lvs_vrrp_priority'):
     return result
 
 
-def vrrp_instances(services, hostvars, groups, host, group, settings=None):
+def vrrp_instances(services, hostvars, groups, host, group, settings=None, with_peers=False):
     """The VRRP instances of ``host`` (one per address family of the VIPs).
 
     :param settings: dict of the ``lvs_vrrp_*`` variables without the prefix
         (see ``VRRP_DEFAULTS``); ``interface`` defaults to the host's ``lvs_interface``.
+    :param with_peers: resolve the other directors' addresses (``peers`` of each
+        instance) even without unicast, e.g. to open VRRP from them in a firewall.
     """
     raw = dict(VRRP_DEFAULTS)
     raw.update({k: v for k, v in (settings or {}).items() if v is not None})
@@ -748,9 +755,12 @@ def vrrp_instances(services, hostvars, groups, host, group, settings=None):
             continue
         peers = []
         src = None
+        if unicast or with_peers:
+            variable = 'lvs_vrrp_unicast' if unicast else 'lvs_director_vrrp_firewall'
+            peers = [{'host': peer, 'family': family, 'address': host_address(hostvars, peer, family, None, variable)}
+                     for peer in hosts if peer != host]
         if unicast:
             src = host_address(hostvars, host, family, interface, 'lvs_vrrp_unicast')
-            peers = [host_address(hostvars, peer, family, None, 'lvs_vrrp_unicast') for peer in hosts if peer != host]
         instances.append({
             'name': '%s_%s' % (name, family),
             'family': family,
@@ -765,7 +775,8 @@ def vrrp_instances(services, hostvars, groups, host, group, settings=None):
             'preempt_delay': preempt_delay,
             'vips': ['%s/%d' % (v, 32 if family == 'ipv4' else 128) for v in fvips],
             'unicast_src_ip': src,
-            'unicast_peers': peers,
+            'unicast_peers': [p['address'] for p in peers] if unicast else [],
+            'peers': peers,
             'track_interfaces': track_interfaces,
             'track_scripts': [s['name'] for s in track_scripts],
             'notify': notify,

@@ -245,6 +245,10 @@ def test_realserver_vips(inventory):
     assert _model.realserver_vips(services, 'rs2')[-1] == {
         'vip': '192.168.56.45', 'family': 'ipv4', 'forwarding': 'tunnel', 'services': ['other']}
     assert _model.realserver_vips(services, 'dir1') == []
+    assert _model.realserver_vips(services, 'dir1', ['192.168.56.70']) == [
+        {'vip': '192.168.56.70', 'family': 'ipv4', 'forwarding': 'dr', 'services': []}]
+    with pytest.raises(ModelError, match=r'host dir1: lvs_realserver_extra_vips\[0\] must be an IPv4 or IPv6'):
+        _model.realserver_vips(services, 'dir1', ['nope'])
 
 
 # --- VRRP ---------------------------------------------------------------------------------
@@ -262,7 +266,7 @@ def test_vrrp_defaults(inventory):
     assert inst == {
         'name': 'lvs_ipv4', 'family': 'ipv4', 'interface': 'ens4', 'virtual_router_id': 51, 'priority': 150,
         'state': 'BACKUP', 'advert_int': 1, 'version': 2, 'nopreempt': False, 'preempt_delay': 0,
-        'vips': ['192.168.56.40/32'], 'unicast_src_ip': None, 'unicast_peers': [], 'track_interfaces': [],
+        'vips': ['192.168.56.40/32'], 'unicast_src_ip': None, 'unicast_peers': [], 'peers': [], 'track_interfaces': [],
         'track_scripts': [], 'notify': {}, 'auth_pass': ''}
 
 
@@ -316,6 +320,17 @@ def test_vrrp_equal_priorities_and_outsiders(inventory):
     with pytest.raises(ModelError, match=r'no VIP to hold'):
         vrrp(inventory, services=[])
     assert vrrp(inventory, services=[], extra_vips=['192.168.56.70'])['instances'][0]['vips'] == ['192.168.56.70/32']
+
+
+def test_vrrp_peers_for_a_firewall(inventory):
+    hostvars, groups = inventory
+    services = norm([WEB], inventory)
+    out = _model.vrrp_instances(services, hostvars, groups, 'dir1', 'lvs_directors', {}, with_peers=True)
+    assert out['instances'][0]['peers'] == [{'host': 'dir2', 'family': 'ipv4', 'address': '192.168.56.32'}]
+    assert out['instances'][0]['unicast_peers'] == []
+    del hostvars['dir2']['ansible_facts']
+    with pytest.raises(ModelError, match=r'lvs_director_vrrp_firewall: no facts gathered for host dir2'):
+        _model.vrrp_instances(services, hostvars, groups, 'dir1', 'lvs_directors', {}, with_peers=True)
 
 
 def test_vrrp_auth_only_for_v2_ipv4(inventory):
