@@ -527,7 +527,11 @@ def service_vips(services, extra=None, host=None):
 # --- the lvs.ha.ipvs module's input -----------------------------------------------
 
 def ipvs_services(services):
-    """Map normalised services to the ``services`` option of the ``lvs.ha.ipvs`` module."""
+    """Map normalised services to the ``services`` option of the ``lvs.ha.ipvs`` module.
+
+    Keys without a value (``fwmark`` of an address service; ``protocol``, ``address``
+    and ``port`` of a firewall-mark service; no persistence) are left out.
+    """
     result = []
     for service in services:
         fwmark = service['fwmark']
@@ -543,6 +547,8 @@ def ipvs_services(services):
             'sched_flags': list(service['sched_flags']),
             'destinations': [],
         }
+        # keys without a value are left out (the module's defaults apply)
+        entry = dict((k, v) for k, v in entry.items() if v is not None)
         for rs in service['realservers']:
             entry['destinations'].append({
                 'address': rs['address'],
@@ -555,45 +561,6 @@ def ipvs_services(services):
             })
         result.append(entry)
     return result
-
-
-def _endpoint(address, port):
-    if ':' in address:
-        return '[%s]:%d' % (address, port or 0)
-    return '%s:%d' % (address, port or 0)
-
-
-_FORWARDING_FLAG = {'dr': '-g', 'tunnel': '-i', 'nat': '-m'}
-
-
-def ipvsadm_rules(ipvs_input):
-    """Render ``ipvsadm -R`` lines (no comments) for the ``lvs.ha.ipvs`` services input."""
-    lines = []
-    for svc in ipvs_input:
-        if svc.get('fwmark') is not None:
-            ident = '-f %d' % svc['fwmark']
-            if svc.get('family') == 'ipv6':
-                ident += ' -6'
-        else:
-            flag = {'tcp': '-t', 'udp': '-u', 'sctp': '--sctp-service'}[svc['protocol']]
-            ident = '%s %s' % (flag, _endpoint(svc['address'], svc['port']))
-        line = '-A %s -s %s' % (ident, svc['scheduler'])
-        if svc.get('sched_flags'):
-            line += ' -b %s' % ','.join(svc['sched_flags'])
-        if svc.get('persistent'):
-            line += ' -p %d' % svc['persistent']
-            if svc.get('netmask'):
-                line += ' -M %s' % svc['netmask']
-        lines.append(line)
-        for dest in svc['destinations']:
-            line = '-a %s -r %s %s -w %d' % (ident, _endpoint(dest['address'], dest['port']),
-                                             _FORWARDING_FLAG[dest['forwarding']], dest['weight'])
-            if dest.get('upper_threshold'):
-                line += ' -x %d' % dest['upper_threshold']
-            if dest.get('lower_threshold'):
-                line += ' -y %d' % dest['lower_threshold']
-            lines.append(line)
-    return lines
 
 
 # --- real servers -----------------------------------------------------------------

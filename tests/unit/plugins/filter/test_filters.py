@@ -123,3 +123,26 @@ def test_vrrp_and_realserver_vips_filters():
         {'vip': '192.168.56.40', 'family': 'ipv4', 'forwarding': 'dr', 'services': ['web']}]
     with pytest.raises(AnsibleFilterError, match=r'lvs.ha.realserver_vips: input must be'):
         realserver_vips([{'vip': 'x'}], 'node2')
+
+
+def test_ipvs_services_ipvsadm_lines_match_the_module_renderer():
+    hostvars, groups = cluster(2, ipv6=True)
+    services = virtual_services([dict(WEB, persistent=300, sched_flags=['sh-port'], scheduler='sh'),
+                                 dict(WEB6, fwmark=1001, forwarding='tunnel')],
+                                hostvars, groups, realservers_group='lvs_colocated')
+    assert ipvs_services(services, format='ipvsadm') == [
+        '-A -t 192.168.56.40:80 -s sh -p 300 -b sh-port',
+        '-a -t 192.168.56.40:80 -r 192.168.56.51:80 -g -w 1',
+        '-a -t 192.168.56.40:80 -r 192.168.56.52:80 -g -w 1',
+        '-A -f 1001 -6 -s wlc',
+        '-a -f 1001 -6 -r [2001:db8::51]:0 -i -w 1',
+        '-a -f 1001 -6 -r [2001:db8::52]:0 -i -w 1',
+    ]
+
+
+def test_ipvs_services_checked_against_the_module_spec():
+    hostvars, groups = cluster(2)
+    services = virtual_services([WEB], hostvars, groups, realservers_group='lvs_colocated')
+    services[0]['scheduler'] = 'nosuch'
+    with pytest.raises(AnsibleFilterError, match=r'^lvs.ha.ipvs_services: .*scheduler'):
+        ipvs_services(services)

@@ -213,26 +213,14 @@ def test_ipvs_services_shape(inventory):
                      dict(WEB, name='v6', vip='2001:db8::40', fwmark=9, forwarding='tunnel')], inventory)
     v4, v6 = _model.ipvs_services(services)
     assert v4 == {
-        'protocol': 'tcp', 'address': '192.168.56.40', 'port': 80, 'fwmark': None, 'family': 'ipv4',
+        'protocol': 'tcp', 'address': '192.168.56.40', 'port': 80, 'family': 'ipv4',
         'scheduler': 'sh', 'persistent': 300, 'netmask': '255.255.255.0', 'sched_flags': ['sh-port'],
         'destinations': [{'address': a, 'port': 80, 'forwarding': 'dr', 'weight': 1, 'upper_threshold': 0,
                           'lower_threshold': 0} for a in ('192.168.56.41', '192.168.56.42', '192.168.56.43')]}
-    assert v6['fwmark'] == 9 and v6['address'] is None and v6['family'] == 'ipv6'
+    assert v6['fwmark'] == 9 and v6['family'] == 'ipv6'
+    assert not set(v6) & {'protocol', 'address', 'port', 'persistent', 'netmask'}
     assert v6['destinations'][0] == {'address': '2001:db8::41', 'port': 0, 'forwarding': 'tunnel', 'weight': 1,
                                      'upper_threshold': 0, 'lower_threshold': 0}
-    lines = _model.ipvsadm_rules([v4, v6])
-    assert lines[0] == '-A -t 192.168.56.40:80 -s sh -b sh-port -p 300 -M 255.255.255.0'
-    assert lines[1] == '-a -t 192.168.56.40:80 -r 192.168.56.41:80 -g -w 1'
-    assert lines[4] == '-A -f 9 -6 -s wlc'
-    assert lines[5] == '-a -f 9 -6 -r [2001:db8::41]:0 -i -w 1'
-
-
-def test_ipvsadm_rules_thresholds_and_udp():
-    lines = _model.ipvsadm_rules([{'protocol': 'udp', 'address': '2001:db8::40', 'port': 53, 'fwmark': None,
-                                   'scheduler': 'rr', 'destinations': [
-                                       {'address': '2001:db8::41', 'port': 53, 'forwarding': 'nat', 'weight': 3,
-                                        'upper_threshold': 100, 'lower_threshold': 10}]}])
-    assert lines == ['-A -u [2001:db8::40]:53 -s rr', '-a -u [2001:db8::40]:53 -r [2001:db8::41]:53 -m -w 3 -x 100 -y 10']
 
 
 def test_realserver_vips(inventory):
