@@ -184,34 +184,38 @@ def main():
     state = module.params['state']
     params = dict((name, module.params[name]) for name in destination_argument_spec())
 
+    def drained(existing):
+        # Draining an existing destination changes its weight only; a missing one is added.
+        return replace(existing or destination_from_params(params, key), weight=0)
+
     def desire(current):
         have = current.get(key)
         if state == 'absent':
             return {}, [], [(key, dest_key)]
         if have is None:
             raise MissingService('service %s does not exist; create it first (lvs.ha.ipvs_service)' % key)
-        target = dest
-        if state == 'drained':
-            existing = have.destinations.get(dest.key)
-            target = replace(existing or dest, weight=0)
+        target = drained(have.destinations.get(dest_key)) if state == 'drained' else dest
         # Same settings as the current service, so only this destination can change.
-        return {key: replace(have, destinations={dest.key: target})}, [], []
+        return {key: replace(have, destinations={dest_key: target})}, [], []
 
     try:
         key = key_from_params(module.params['service'], 'service.')
-        if state == 'absent':
-            dest_key = destination_key_from_params(params, key)
-        else:
+        if state == 'present':
             dest = destination_from_params(params, key)
             dest_key = dest.key
+        else:
+            dest_key = destination_key_from_params(params, key)
         result = reconcile(IpvsadmRunner(module), desire, module.check_mode, module._diff)
     except MissingService as exc:
         if not module.check_mode:
             module.fail_json(msg=str(exc))
-        target = replace(dest, weight=0) if state == 'drained' else dest
+        try:
+            target = drained(None) if state == 'drained' else dest
+        except IpvsError as error:
+            module.fail_json(msg=str(error))
         module.exit_json(changed=True, commands=[render_destination('-a', key, target)],
-                         destination=resulting_destination(None, target).to_dict(), warnings=['%s; check mode assumes an earlier task '
-                                                                 'creates it' % exc])
+                         destination=resulting_destination(None, target).to_dict(),
+                         warnings=['%s; check mode assumes an earlier task creates it' % exc])
     except IpvsError as exc:
         module.fail_json(msg=str(exc), **exc.details)
     desired, current = result.pop('desired'), result.pop('current')

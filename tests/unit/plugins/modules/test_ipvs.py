@@ -1,0 +1,190 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the lvs.ha project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""lvs.ha.ipvs against an emulated ipvsadm (tests/unit/plugins/modules/conftest.py)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ansible_collections.lvs.ha.plugins.modules import ipvs
+
+from ipvsadm_emulator import NO_IPVS, FakeIpvsadm, Fail
+
+WALKTHROUGH = ('-A -t 192.168.56.40:80 -s rr\n'
+               '-a -t 192.168.56.40:80 -r 192.168.56.41:80 -g -w 1\n'
+               '-a -t 192.168.56.40:80 -r 192.168.56.42:80 -g -w 1\n'
+               '-a -t 192.168.56.40:80 -r 192.168.56.43:80 -g -w 1\n')
+
+WEB = {'address': '192.168.56.40', 'port': 80, 'scheduler': 'rr',
+       'destinations': [{'address': '192.168.56.41'}, {'address': '192.168.56.42'},
+                        {'address': '192.168.56.43'}]}
+
+
+def test_creates_the_table_then_changes_nothing(run_module):
+    fake = FakeIpvsadm()
+    result = run_module(ipvs.main, {'services': [WEB]}, fake)
+    assert result['changed'] is True
+    assert result['commands'] == WALKTHROUGH.splitlines()
+    assert result['summary']['add_service'] == 1 and result['summary']['add_server'] == 3
+    assert [argv[1:] for argv, _data in fake.calls] == [['-S', '-n'], ['-R'], ['-S', '-n']]
+    assert fake.calls[1][1] == WALKTHROUGH
+    fake.calls = []
+    again = run_module(ipvs.main, {'services': [WEB]}, fake)
+    assert again['changed'] is False and again['commands'] == []
+    assert [argv[1:] for argv, _data in fake.calls] == [['-S', '-n']]
+
+
+def test_idempotent_on_the_table_ipvsadm_saved(run_module):
+    fake = FakeIpvsadm(WALKTHROUGH)
+    result = run_module(ipvs.main, {'services': [WEB], 'purge': True}, fake)
+    assert result['changed'] is False and fake.mutating_calls() == []
+
+
+def test_check_mode_reports_and_runs_nothing_mutating(run_module):
+    fake = FakeIpvsadm(WALKTHROUGH)
+    args = {'services': [dict(WEB, scheduler='wrr', destinations=[{'address': '192.168.56.44'}])], 'purge': True}
+    result = run_module(ipvs.main, args, fake, check_mode=True, diff=True)
+    assert result['changed'] is True
+    assert result['commands'] == [
+        '-E -t 192.168.56.40:80 -s wrr',
+        '-a -t 192.168.56.40:80 -r 192.168.56.44:80 -g -w 1',
+        '-d -t 192.168.56.40:80 -r 192.168.56.41:80',
+        '-d -t 192.168.56.40:80 -r 192.168.56.42:80',
+        '-d -t 192.168.56.40:80 -r 192.168.56.43:80',
+    ]
+    assert result['diff']['before'] == WALKTHROUGH
+    assert result['diff']['after'] == ('-A -t 192.168.56.40:80 -s wrr\n'
+                                       '-a -t 192.168.56.40:80 -r 192.168.56.44:80 -g -w 1\n')
+    assert fake.mutating_calls() == [] and fake.pristine
+
+
+def test_check_mode_does_not_load_ip_vs(run_module):
+    fake = FakeIpvsadm(loaded=False)
+    result = run_module(ipvs.main, {'services': [WEB]}, fake, check_mode=True)
+    assert result['commands'] == WALKTHROUGH.splitlines()
+    assert [argv for argv, _ in fake.calls] == [['/usr/sbin/modprobe', '--dry-run', 'ip_vs']]
+    assert fake.loaded is False
+
+
+def test_edits_in_place(run_module):
+    fake = FakeIpvsadm(WALKTHROUGH)
+    args = {'services': [dict(WEB, scheduler='wlc', persistent=300, destinations=[
+        {'address': '192.168.56.41', 'weight': 0}, {'address': '192.168.56.42', 'forwarding': 'tunnel'}])]}
+    result = run_module(ipvs.main, args, fake)
+    assert result['commands'] == [
+        '-E -t 192.168.56.40:80 -s wlc -p 300',
+        '-e -t 192.168.56.40:80 -r 192.168.56.41:80 -g -w 0',
+        '-e -t 192.168.56.40:80 -r 192.168.56.42:80 -i -w 1',
+    ]
+    # The edits needed the current thresholds (an -e line resets what it omits): one listing
+    # of that service; confirming needs none, as no threshold is declared.
+    assert [argv[1:] for argv, _ in fake.calls] == [
+        ['-S', '-n'], ['-L', '-n', '--thresholds', '-t', '192.168.56.40:80'], ['-R'], ['-S', '-n']]
+    assert run_module(ipvs.main, args, fake)['changed'] is False
+
+
+def test_thresholds_are_idempotent_and_kept(run_module):
+    fake = FakeIpvsadm(WALKTHROUGH)
+    args = {'services': [dict(WEB, destinations=[{'address': '192.168.56.41', 'upper_threshold': 100,
+                                                  'lower_threshold': 10}])]}
+    first = run_module(ipvs.main, args, fake)
+    assert first['commands'] == ['-e -t 192.168.56.40:80 -r 192.168.56.41:80 -g -w 1 -x 100 -y 10']
+    assert run_module(ipvs.main, args, fake)['changed'] is False
+    # A weight change without thresholds keeps them.
+    reweigh = {'services': [dict(WEB, destinations=[{'address': '192.168.56.41', 'weight': 5}])]}
+    assert run_module(ipvs.main, reweigh, fake)['commands'] == [
+        '-e -t 192.168.56.40:80 -r 192.168.56.41:80 -g -w 5 -x 100 -y 10']
+
+
+def test_absent_service_and_purge(run_module):
+    fake = FakeIpvsadm(WALKTHROUGH + '-A -f 1234 -s rr\n-a -f 1234 -r 192.168.56.41:0 -g -w 1\n')
+    result = run_module(ipvs.main, {'services': [{'fwmark': 1234, 'state': 'absent'}]}, fake)
+    assert result['commands'] == ['-D -f 1234']
+    result = run_module(ipvs.main, {'services': [], 'purge': True}, fake)
+    assert result['commands'] == ['-D -t 192.168.56.40:80'] and fake.table == {}
+
+
+def test_bad_input_fails_before_anything_runs(run_module):
+    fake = FakeIpvsadm(WALKTHROUGH)
+    bad = dict(WEB, destinations=[{'address': '192.168.56.41'}, {'address': '192.168.56.41'}])
+    with pytest.raises(Fail) as error:
+        run_module(ipvs.main, {'services': [WEB, dict(WEB, scheduler='wlc')]}, fake)
+    assert error.value.args[0]['msg'].startswith('services[1].address: duplicate service tcp 192.168.56.40:80')
+    with pytest.raises(Fail) as error:
+        run_module(ipvs.main, {'services': [bad]}, fake)
+    assert error.value.args[0]['msg'].startswith(
+        "services[0].destinations[1].address: duplicate destination 192.168.56.41:80")
+    with pytest.raises(Fail) as error:
+        run_module(ipvs.main, {'services': [{'address': '2001:db8::40', 'port': 80,
+                                             'destinations': [{'address': '192.168.56.41'}]}]}, fake)
+    assert 'services[0].destinations[0].address: is ipv4 but service tcp [2001:db8::40]:80 is ipv6' in \
+        error.value.args[0]['msg']
+    with pytest.raises(Fail) as error:
+        run_module(ipvs.main, {'services': [dict(WEB, scheduler='nosuch')]}, fake)
+    assert 'scheduler' in error.value.args[0]['msg'] and 'nosuch' in error.value.args[0]['msg']
+    assert fake.calls == []
+
+
+def test_partial_failure_is_reported(run_module):
+    refused = '-A -t 192.168.56.40:81 -s mh'
+    fake = FakeIpvsadm(refuse={refused: 'Memory allocation problem'})
+    services = [WEB, {'address': '192.168.56.40', 'port': 81, 'scheduler': 'mh',
+                      'destinations': [{'address': '192.168.56.41'}]}]
+    with pytest.raises(Fail) as error:
+        run_module(ipvs.main, {'services': services}, fake)
+    result = error.value.args[0]
+    assert result['msg'] == ('ipvsadm -R applied only part of the change: 2 of 6 lines did not take effect '
+                             '(ipvsadm -R rc=1): Memory allocation problem no service tcp 192.168.56.40:81: '
+                             '-a -t 192.168.56.40:81 -r 192.168.56.41:81 -g -w 1')
+    assert result['not_applied'] == [refused, '-a -t 192.168.56.40:81 -r 192.168.56.41:81 -g -w 1']
+    assert result['changed'] is True
+    # What could be applied was: the web service is complete.
+    assert len(fake.table) == 1 and len(list(fake.table.values())[0].destinations) == 3
+
+
+def test_missing_ipvsadm(run_module):
+    with pytest.raises(Fail) as error:
+        run_module(ipvs.main, {'services': [WEB]}, FakeIpvsadm(), binaries=('modprobe',))
+    assert error.value.args[0]['msg'].startswith('ipvsadm is not installed on this host')
+
+
+def test_kernel_without_ipvs(run_module):
+    fake = FakeIpvsadm(kernel=False)
+    with pytest.raises(Fail) as error:
+        run_module(ipvs.main, {'services': [WEB]}, fake)
+    msg = error.value.args[0]['msg']
+    assert msg.startswith('IPVS is not available in this kernel: ipvsadm says "Can\'t initialize ipvs: '
+                          'Protocol not available')
+    assert "'modprobe ip_vs' failed: modprobe: FATAL: Module ip_vs not found" in msg
+    assert NO_IPVS.split('\n')[0] in msg
+
+
+def test_kernel_without_ipvs_in_check_mode(run_module):
+    fake = FakeIpvsadm(kernel=False, loaded=False)
+    with pytest.raises(Fail) as error:
+        run_module(ipvs.main, {'services': [WEB]}, fake, check_mode=True)
+    assert error.value.args[0]['msg'].startswith('IPVS is not available in this kernel: ')
+    assert "'modprobe --dry-run ip_vs' failed" in error.value.args[0]['msg']
+
+
+def test_large_table_reconciles_in_one_batch_and_no_change_is_cheap(run_module):
+    services = [{'address': '10.1.%d.%d' % (i // 250, i % 250 + 1), 'port': 80, 'scheduler': 'rr',
+                 'destinations': [{'address': '10.2.%d.%d' % (i // 25, (i % 25) * 10 + j + 1)}
+                                  for j in range(10)]} for i in range(1000)]
+    fake = FakeIpvsadm()
+    result = run_module(ipvs.main, {'services': services}, fake)
+    assert len(result['commands']) == 11000 and len([c for c in fake.calls if c[0][1:] == ['-R']]) == 1
+    fake.calls = []
+    start = time.time()
+    again = run_module(ipvs.main, {'services': services}, fake)
+    elapsed = time.time() - start
+    assert again['changed'] is False and [argv[1:] for argv, _ in fake.calls] == [['-S', '-n']]
+    assert elapsed < 5, elapsed
+    services[500]['destinations'][3]['weight'] = 7
+    fake.calls = []
+    changed = run_module(ipvs.main, {'services': services}, fake)
+    assert changed['commands'] == ['-e -t 10.1.2.1:80 -r 10.2.20.4:80 -g -w 7']
