@@ -5,43 +5,6 @@
 
 from __future__ import annotations
 
-# The service key is documented once (_KEY, a %-template for option references) and used both as top-level options
-# (lvs.ha.ipvs.service_key) and as the suboptions of `service` (lvs.ha.ipvs.service).
-_KEY = r'''
-protocol:
-  description:
-    - Protocol of the virtual service.
-    - Defaults to V(tcp) when O(%(p)saddress) is set. Must not be set with O(%(p)sfwmark).
-  type: str
-  choices: [tcp, udp, sctp]
-address:
-  description:
-    - Virtual IP address of the service, IPv4 or IPv6 (without brackets).
-    - Required unless O(%(p)sfwmark) is set.
-  type: str
-port:
-  description:
-    - Port of the virtual service, 0 to 65535.
-    - V(0) means every port and is only valid for a persistent service.
-    - Required with O(%(p)saddress); must not be set with O(%(p)sfwmark).
-  type: int
-fwmark:
-  description:
-    - Firewall mark (1 to 4294967295) that identifies the service instead of protocol, address and port.
-  type: int
-family:
-  description:
-    - Address family of a firewall-mark service.
-    - With O(%(p)saddress) it is implied by the address; if given it must match.
-    - Defaults to V(ipv4) with O(%(p)sfwmark).
-  type: str
-  choices: [ipv4, ipv6]
-'''
-
-
-def _indent(text, width):
-    return ''.join(' ' * width + line + '\n' if line else '\n' for line in text.strip('\n').split('\n'))
-
 
 class ModuleDocFragment(object):
 
@@ -97,10 +60,42 @@ requirements:
   - C(ipvsadm) on the target.
 '''
 
-    # The service key as top-level options.
-    SERVICE_KEY = 'options:\n' + _indent(_KEY % {'p': ''}, 2)
+    # The service key as top-level options (ipvs_service). The same text, with option
+    # references under service., is in SERVICE below and in the ipvs module's services
+    # suboptions; tests/unit/plugins/modules/test_docs.py keeps the three in step.
+    SERVICE_KEY = r'''
+options:
+  protocol:
+    description:
+      - Protocol of the virtual service.
+      - Defaults to V(tcp) when O(address) is set. Must not be set with O(fwmark).
+    type: str
+    choices: [tcp, udp, sctp]
+  address:
+    description:
+      - Virtual IP address of the service, IPv4 or IPv6 (without brackets).
+      - Required unless O(fwmark) is set.
+    type: str
+  port:
+    description:
+      - Port of the virtual service, 0 to 65535.
+      - V(0) means every port and is only valid for a persistent service.
+      - Required with O(address); must not be set with O(fwmark).
+    type: int
+  fwmark:
+    description:
+      - Firewall mark (1 to 4294967295) that identifies the service instead of protocol, address and port.
+    type: int
+  family:
+    description:
+      - Address family of a firewall-mark service.
+      - With O(address) it is implied by the address; if given it must match.
+      - Defaults to V(ipv4) with O(fwmark).
+    type: str
+    choices: [ipv4, ipv6]
+'''
 
-    # The service key as suboptions of a `service` option.
+    # The service key as suboptions of a `service` option (ipvs_destination).
     SERVICE = r'''
 options:
   service:
@@ -109,4 +104,32 @@ options:
     type: dict
     required: true
     suboptions:
-''' + _indent(_KEY % {'p': 'service.'}, 6)
+      protocol:
+        description:
+          - Protocol of the virtual service.
+          - Defaults to V(tcp) when O(service.address) is set. Must not be set with O(service.fwmark).
+        type: str
+        choices: [tcp, udp, sctp]
+      address:
+        description:
+          - Virtual IP address of the service, IPv4 or IPv6 (without brackets).
+          - Required unless O(service.fwmark) is set.
+        type: str
+      port:
+        description:
+          - Port of the virtual service, 0 to 65535.
+          - V(0) means every port and is only valid for a persistent service.
+          - Required with O(service.address); must not be set with O(service.fwmark).
+        type: int
+      fwmark:
+        description:
+          - Firewall mark (1 to 4294967295) that identifies the service instead of protocol, address and port.
+        type: int
+      family:
+        description:
+          - Address family of a firewall-mark service.
+          - With O(service.address) it is implied by the address; if given it must match.
+          - Defaults to V(ipv4) with O(service.fwmark).
+        type: str
+        choices: [ipv4, ipv6]
+'''

@@ -12,8 +12,9 @@ Everything here is pure (parse, validate, diff, render, simulate) except
 IpvsadmRunner, the one place in the collection that executes ipvsadm.
 
 A table is a dict {ServiceKey: Service}, in insertion order. A Service holds its
-destinations in a dict {(address, port): Destination}. Addresses are ipaddress objects,
-so 2001:db8::1 and 2001:0db8:0::1 are the same address.
+destinations in a dict {(address, port): Destination}. Addresses are canonical text,
+made by the target's own inet_pton/inet_ntop, the form ipvsadm prints: 2001:0DB8:0::1
+becomes 2001:db8::1. (Much cheaper than ipaddress objects on tables of thousands.)
 
 Thresholds (-x/-y) are not in `ipvsadm -S`; a destination read from -S has
 upper_threshold/lower_threshold None ("unknown") until merge_thresholds() fills them
@@ -26,6 +27,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import socket
 from dataclasses import dataclass, field, replace
 
 
@@ -85,7 +87,7 @@ class ServiceKey:
     """What identifies a virtual service: protocol/address/port, or fwmark/family."""
 
     protocol: str | None = None
-    address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = None
+    address: str | None = None         # canonical text
     port: int | None = None
     fwmark: int | None = None
     family: str = 'ipv4'
@@ -98,7 +100,7 @@ class ServiceKey:
 
     def to_dict(self):
         """The key as the modules take and return it."""
-        return {'protocol': self.protocol, 'address': _text(self.address), 'port': self.port,
+        return {'protocol': self.protocol, 'address': self.address, 'port': self.port,
                 'fwmark': self.fwmark, 'family': self.family}
 
     def __str__(self):
@@ -111,7 +113,7 @@ class ServiceKey:
 class Destination:
     """One real server of a service."""
 
-    address: ipaddress.IPv4Address | ipaddress.IPv6Address
+    address: str                       # canonical text
     port: int
     forwarding: str = 'dr'
     weight: int = 1
@@ -127,7 +129,7 @@ class Destination:
 
     def to_dict(self):
         """The destination as the modules take and return it."""
-        return {'address': str(self.address), 'port': self.port, 'forwarding': self.forwarding,
+        return {'address': self.address, 'port': self.port, 'forwarding': self.forwarding,
                 'weight': self.weight, 'upper_threshold': self.upper_threshold,
                 'lower_threshold': self.lower_threshold, 'tunnel_type': self.tunnel_type,
                 'tunnel_port': self.tunnel_port, 'tunnel_checksum': self.tunnel_checksum}
@@ -162,18 +164,24 @@ class Service:
         return result
 
 
-def _text(address):
-    return None if address is None else str(address)
+def canonical_ip(text):
+    """The canonical text of an IPv4 or IPv6 address (as ipvsadm prints it), or None."""
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            return socket.inet_ntop(family, socket.inet_pton(family, text))
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 def _addr_port(address, port):
-    if address.version == 6:
+    if ':' in address:
         return '[%s]:%d' % (address, port)
     return '%s:%d' % (address, port)
 
 
 def _family(address):
-    return 'ipv6' if address.version == 6 else 'ipv4'
+    return 'ipv6' if ':' in address else 'ipv4'
 
 
 def _netmask_text(prefix, family):
@@ -225,6 +233,7 @@ def destination_argument_spec():
 
 
 DESTINATION_OPTIONS = tuple(destination_argument_spec())
+_DESTINATION_OPTION_SET = frozenset(DESTINATION_OPTIONS)
 
 
 # ---------------------------------------------------------------------------
@@ -239,6 +248,8 @@ def _int(params, option, where, low, high, default=None):
     value = params.get(option)
     if value is None:
         return default
+    if type(value) is int and low <= value <= high:     # pylint: disable=unidiomatic-typecheck
+        return value
     if isinstance(value, bool) or not isinstance(value, int):
         try:
             value = int(str(value), 10)
@@ -262,10 +273,10 @@ def _address(params, option, where):
     value = params.get(option)
     if value is None:
         _fail(where, option, value, 'is required')
-    try:
-        return ipaddress.ip_address(str(value).strip())
-    except ValueError:
+    address = canonical_ip(str(value).strip())
+    if address is None:
         _fail(where, option, value, 'is not an IPv4 or IPv6 address')
+    return address
 
 
 def _netmask(value, family, where):
@@ -371,8 +382,8 @@ def destination_from_params(params, key, where=''):
     """
     if not isinstance(params, dict):
         _fail(where.rstrip('.'), '', params, 'must be a dictionary')
-    unknown = sorted(set(params) - set(DESTINATION_OPTIONS))
-    if unknown:
+    if not params.keys() <= _DESTINATION_OPTION_SET:
+        unknown = sorted(set(params) - _DESTINATION_OPTION_SET)
         _fail(where, unknown[0], params[unknown[0]], 'unsupported option; supported: %s'
               % ', '.join(DESTINATION_OPTIONS))
     address = _address(params, 'address', where)
@@ -498,27 +509,15 @@ def parse_rule(line):
     elif command in ('-a', '-e', '-d'):
         if '-r' not in opts:
             raise ValueError('no real server (-r) in %r' % line)
-        address, port = _split_addr_port(opts['-r'])
         forwarding = next((_SWITCH_FORWARDING[f] for f in flags if f in _SWITCH_FORWARDING), 'dr')
-        if port is None:
-            port = 0 if key.fwmark is not None else key.port
-        if key.fwmark is None and forwarding in ('dr', 'tunnel') and command != '-d':
-            port = key.port     # what the kernel stores, whatever the line says
-        tunnel = (None, None, None)
-        if forwarding == 'tunnel':
-            kind = opts.get('--tun-type', 'ipip')
-            checksum = None
-            if kind != 'ipip':
-                checksum = next((f[6:] for f in ('--tun-csum', '--tun-remcsum') if f in flags), 'nocsum')
-            tunnel = (kind, int(opts['--tun-port']) if '--tun-port' in opts else None, checksum)
-        destination = Destination(address, port, forwarding, int(opts.get('-w', 1)),
-                                  int(opts['-x']) if '-x' in opts else None,
-                                  int(opts['-y']) if '-y' in opts else None, *tunnel)
+        checksum = next((f[6:] for f in ('--tun-csum', '--tun-remcsum') if f in flags), None)
+        destination = _destination(command, key, opts['-r'], forwarding, opts.get('-w', 1), opts.get('-x'),
+                                   opts.get('-y'), opts.get('--tun-type'), opts.get('--tun-port'), checksum)
     return command, key, service, destination
 
 
-_LONG = {'--persistent': '-p', '--tcp-service': '-t', '--udp-service': '-u', '--fwmark-service': '-f', '--scheduler': '-s',
-         '--netmask': '-M', '--sched-flags': '-b', '--real-server': '-r', '--weight': '-w',
+_LONG = {'--persistent': '-p', '--tcp-service': '-t', '--udp-service': '-u', '--fwmark-service': '-f',
+         '--scheduler': '-s', '--netmask': '-M', '--sched-flags': '-b', '--real-server': '-r', '--weight': '-w',
          '--u-threshold': '-x', '--l-threshold': '-y'}
 
 
@@ -542,7 +541,32 @@ def _split_addr_port(text):
         host, _sep, port = text.partition(':')
     else:
         host, port = text, None
-    return ipaddress.ip_address(host), int(port) if port else None
+    address = canonical_ip(host)
+    if address is None:
+        raise ValueError('not an IP address: %r' % host)
+    return address, int(port) if port else None
+
+
+def _destination(command, key, real, forwarding, weight, upper, lower, tun_type, tun_port, checksum):
+    """A Destination from the values of one -a/-e/-d rule, as the kernel would store it."""
+    address, port = _split_addr_port(real)
+    if port is None:
+        port = 0 if key.fwmark is not None else key.port
+    if key.fwmark is None and forwarding in ('dr', 'tunnel') and command != '-d':
+        port = key.port     # what the kernel stores, whatever the line says
+    tunnel = (None, None, None)
+    if forwarding == 'tunnel':
+        kind = tun_type or 'ipip'
+        tunnel = (kind, int(tun_port) if tun_port is not None else None,
+                  None if kind == 'ipip' else checksum or 'nocsum')
+    return Destination(address, port, forwarding, int(weight), None if upper is None else int(upper),
+                       None if lower is None else int(lower), *tunnel)
+
+
+# What `ipvsadm -S -n` prints for almost every real server, parsed without parse_rule.
+# ipvsadm prints addresses with inet_ntop, the form canonical_ip() makes: no need to redo it.
+_SAVED_SERVER = re.compile(r'^-a (-t|-u|--sctp-service|-f) (\S+)( -6)? '
+                           r'-r (?:(\d+\.\d+\.\d+\.\d+)|\[([0-9a-f:.]+)\]):(\d+) (-[gim]) -w (\d+)$')
 
 
 def parse_save(text):
@@ -552,10 +576,26 @@ def parse_save(text):
     Raises IpvsError naming the line that does not parse.
     """
     table = {}
+    keys = {}
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith('#'):
             continue
         try:
+            match = _SAVED_SERVER.match(line)
+            if match:
+                switch, name, six, address4, address6, port, forwarding, weight = match.groups()
+                key = keys.get(match.group(1, 2, 3))
+                if key is None:
+                    key = keys[match.group(1, 2, 3)] = _key_from_rule({switch: name}, {six.strip()} if six else set(),
+                                                                      line)
+                forwarding = _SWITCH_FORWARDING[forwarding]
+                port = int(port)
+                if key.fwmark is None and forwarding != 'nat':
+                    port = key.port
+                dest = Destination(address4 or address6, port, forwarding, int(weight),
+                                   tunnel_type='ipip' if forwarding == 'tunnel' else None)
+                table[key].destinations[(dest.address, port)] = dest
+                continue
             command, key, service, destination = parse_rule(line)
             if command == '-A':
                 table[key] = Service(key, **service)
@@ -1135,9 +1175,9 @@ def reconcile(runner, desire, check_mode=False, diff_mode=False, purge=False):
     runner.read_thresholds(after, threshold_keys(after, desired))
     remaining = diff(after, desired, purge, absent, absent_dests)
     if remaining:
+        said = ' '.join(err.split()) or 'no error printed'
         raise IpvsError('ipvsadm -R applied only part of the change: %d of %d lines did not take '
-                        'effect (ipvsadm -R rc=%d): %s' % (len(remaining), len(lines), rc,
-                                                            ' '.join(err.split()) or 'no error printed'),
+                        'effect (ipvsadm -R rc=%d): %s' % (len(remaining), len(lines), rc, said),
                         commands=lines, not_applied=remaining, rc=rc, stderr=err, stdout=out, changed=True)
     if rc != 0 or err.strip():
         result['warnings'] = ['ipvsadm -R reported (rc=%d) but the table matches: %s' % (rc, err.strip())]

@@ -31,24 +31,30 @@ options:
     suboptions:
       protocol:
         description:
-          - Protocol of the virtual service. Defaults to V(tcp) when O(services[].address) is set.
+          - Protocol of the virtual service.
+          - Defaults to V(tcp) when O(services[].address) is set. Must not be set with O(services[].fwmark).
         type: str
         choices: [tcp, udp, sctp]
       address:
         description:
-          - Virtual IP address, IPv4 or IPv6 (without brackets). Required unless O(services[].fwmark) is set.
+          - Virtual IP address of the service, IPv4 or IPv6 (without brackets).
+          - Required unless O(services[].fwmark) is set.
         type: str
       port:
         description:
-          - Port, 0 to 65535; V(0) (every port) only for a persistent service. Required with O(services[].address).
+          - Port of the virtual service, 0 to 65535.
+          - V(0) means every port and is only valid for a persistent service.
+          - Required with O(services[].address); must not be set with O(services[].fwmark).
         type: int
       fwmark:
         description:
-          - Firewall mark (1 to 4294967295) identifying the service instead of protocol, address and port.
+          - Firewall mark (1 to 4294967295) that identifies the service instead of protocol, address and port.
         type: int
       family:
         description:
-          - Address family of a firewall-mark service (default V(ipv4)). With an address it is implied; if given it must match.
+          - Address family of a firewall-mark service.
+          - With O(services[].address) it is implied by the address; if given it must match.
+          - Defaults to V(ipv4) with O(services[].fwmark).
         type: str
         choices: [ipv4, ipv6]
       scheduler:

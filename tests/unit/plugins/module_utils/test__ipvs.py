@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import random
 from dataclasses import replace
 
@@ -119,7 +118,7 @@ backup sync daemon (mcast=ens4, syncid=51)
 
 
 def ip(text):
-    return ipaddress.ip_address(text)
+    return _ipvs.canonical_ip(text)
 
 
 def tcp(address='192.168.56.40', port=80):
@@ -232,6 +231,28 @@ def test_parse_save_names_the_bad_line():
         parse_save('-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.9:80 -r 10.0.0.2:80 -g -w 1\n')
     with pytest.raises(IpvsError, match='line 1'):
         parse_save('-X nonsense\n')
+
+
+@pytest.mark.parametrize('seed', range(50))
+def test_fast_path_agrees_with_parse_rule(seed):
+    for text in (''.join(line + '\n' for line in render_save(random_table(random.Random(seed)))),
+                 SAMPLES['save_mixed'], SAMPLES['save_tunnels']):
+        fast = parse_save(text)
+        for line in text.splitlines():
+            if line.startswith('-a'):
+                _command, key, _service, destination = _ipvs.parse_rule(line)
+                assert fast[key].destinations[destination.key] == destination
+
+
+def test_addresses_are_canonical_text():
+    assert ip('2001:0DB8:0:0::40') == '2001:db8::40' and ip('192.168.56.40') == '192.168.56.40'
+    assert ip('192.168.56.400') is None and ip('www.example.com') is None and ip('') is None
+    assert ip('::ffff:192.168.56.40') == '::ffff:192.168.56.40'   # as glibc's inet_ntop, ipvsadm's
+    svc = service_from_params({'address': '2001:DB8::40', 'port': 80,
+                               'destinations': [{'address': '2001:0db8:0::41'}]})
+    tbl = parse_save('-A -t [2001:db8::40]:80 -s wlc\n-a -t [2001:db8::40]:80 -r [2001:db8::41]:80 -g -w 1\n')
+    merge_thresholds(tbl, [])
+    assert list(tbl) == [svc.key] and list(tbl[svc.key].destinations) == list(svc.destinations)
 
 
 def test_dr_destination_port_is_the_service_port_as_the_kernel_stores_it():
@@ -398,7 +419,7 @@ def test_normalisation():
                                'netmask': '/128', 'sched_flags': ['flag-2', 'sh-fallback', 'flag-2'],
                                'destinations': [{'address': '2001:db8::0:41'},
                                                 {'address': '10.0.0.1', 'forwarding': 'tunnel'}]})
-    assert svc.key == ServiceKey('tcp', ip('2001:db8::40'), 443, family='ipv6')
+    assert svc.key == ServiceKey('tcp', '2001:db8::40', 443, family='ipv6')
     assert svc.netmask is None                      # /128 is the default granularity
     assert svc.sched_flags == ('sh-fallback', 'sh-port')
     assert list(svc.destinations) == [(ip('2001:db8::41'), 443), (ip('10.0.0.1'), 443)]
@@ -598,7 +619,7 @@ def random_table(rng, purge_universe=False):
         if kind in ('udp', 'fwmark', 'fwmark6') and rng.random() < 0.2:
             svc['one_packet'] = True
         dests = []
-        for _ in range(rng.randint(0, 5)):
+        for _index in range(rng.randint(0, 5)):
             forwarding = rng.choice(['dr', 'nat', 'tunnel'])
             d = {'address': ('2001:db8:1::%d' if six else '10.1.0.%d') % rng.randint(1, 8),
                  'forwarding': forwarding, 'weight': rng.choice([0, 1, 2, 100])}

@@ -85,8 +85,8 @@ def format_list(table, form, keys=None):
         for d in svc.destinations.values():
             name = _ipvs._addr_port(d.address, d.port)
             if form == 'thresholds':
-                out.append('  -> %-28s %-10u %-10u %-10u %-10u\n' % (name, d.upper_threshold or 0,
-                                                                      d.lower_threshold or 0, 0, 0))
+                thresholds = (d.upper_threshold or 0, d.lower_threshold or 0)
+                out.append('  -> %-28s %-10u %-10u %-10u %-10u\n' % ((name,) + thresholds + (0, 0)))
             elif form == 'persistent-conn':
                 out.append('  -> %-28s %-9u %-11u %-10u %-10u\n' % (name, d.weight, 0, 0, 0))
             elif form in ('stats', 'rate'):
@@ -164,8 +164,16 @@ class FakeIpvsadm(object):
             for k, s in self.table.items())
 
     def _restore(self, data):
+        lines = [line for line in data.splitlines() if line.strip()]
+        if not set(lines) & set(self.refuse):
+            try:        # the common case in one go; per line only to report errors
+                self.table = _ipvs.apply_lines(self.table, lines)
+                self.pristine = False
+                return 0, '', ''
+            except ValueError:
+                pass
         rc, errors = 0, []
-        for line in data.splitlines():
+        for line in lines:
             if not line.strip():
                 continue
             if line in self.refuse:

@@ -30,12 +30,12 @@ def test_creates_the_table_then_changes_nothing(run_module):
     assert result['changed'] is True
     assert result['commands'] == WALKTHROUGH.splitlines()
     assert result['summary']['add_service'] == 1 and result['summary']['add_server'] == 3
-    assert [argv[1:] for argv, _data in fake.calls] == [['-S', '-n'], ['-R'], ['-S', '-n']]
+    assert [argv[1:] for argv, _stdin in fake.calls] == [['-S', '-n'], ['-R'], ['-S', '-n']]
     assert fake.calls[1][1] == WALKTHROUGH
     fake.calls = []
     again = run_module(ipvs.main, {'services': [WEB]}, fake)
     assert again['changed'] is False and again['commands'] == []
-    assert [argv[1:] for argv, _data in fake.calls] == [['-S', '-n']]
+    assert [argv[1:] for argv, _stdin in fake.calls] == [['-S', '-n']]
 
 
 def test_idempotent_on_the_table_ipvsadm_saved(run_module):
@@ -66,7 +66,7 @@ def test_check_mode_does_not_load_ip_vs(run_module):
     fake = FakeIpvsadm(loaded=False)
     result = run_module(ipvs.main, {'services': [WEB]}, fake, check_mode=True)
     assert result['commands'] == WALKTHROUGH.splitlines()
-    assert [argv for argv, _ in fake.calls] == [['/usr/sbin/modprobe', '--dry-run', 'ip_vs']]
+    assert [argv for argv, _stdin in fake.calls] == [['/usr/sbin/modprobe', '--dry-run', 'ip_vs']]
     assert fake.loaded is False
 
 
@@ -82,7 +82,7 @@ def test_edits_in_place(run_module):
     ]
     # The edits needed the current thresholds (an -e line resets what it omits): one listing
     # of that service; confirming needs none, as no threshold is declared.
-    assert [argv[1:] for argv, _ in fake.calls] == [
+    assert [argv[1:] for argv, _stdin in fake.calls] == [
         ['-S', '-n'], ['-L', '-n', '--thresholds', '-t', '192.168.56.40:80'], ['-R'], ['-S', '-n']]
     assert run_module(ipvs.main, args, fake)['changed'] is False
 
@@ -160,7 +160,7 @@ def test_kernel_without_ipvs(run_module):
     assert msg.startswith('IPVS is not available in this kernel: ipvsadm says "Can\'t initialize ipvs: '
                           'Protocol not available')
     assert "'modprobe ip_vs' failed: modprobe: FATAL: Module ip_vs not found" in msg
-    assert NO_IPVS.split('\n')[0] in msg
+    assert NO_IPVS.split('\n', maxsplit=1)[0] in msg
 
 
 def test_kernel_without_ipvs_in_check_mode(run_module):
@@ -182,7 +182,7 @@ def test_large_table_reconciles_in_one_batch_and_no_change_is_cheap(run_module):
     start = time.time()
     again = run_module(ipvs.main, {'services': services}, fake)
     elapsed = time.time() - start
-    assert again['changed'] is False and [argv[1:] for argv, _ in fake.calls] == [['-S', '-n']]
+    assert again['changed'] is False and [argv[1:] for argv, _stdin in fake.calls] == [['-S', '-n']]
     assert elapsed < 5, elapsed
     services[500]['destinations'][3]['weight'] = 7
     fake.calls = []

@@ -6,8 +6,6 @@
 
 from __future__ import annotations
 
-import ipaddress
-
 import pytest
 
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs import ServiceKey
@@ -21,12 +19,12 @@ TABLE = ('-A -t 192.168.56.40:80 -s rr\n'
          '-a -t 192.168.56.40:443 -r 10.0.0.11:8443 -m -w 3\n'
          '-A -f 5 -6 -s wlc\n')
 WEB = {'address': '192.168.56.40', 'port': 80}
-KEY = ServiceKey('tcp', ipaddress.ip_address('192.168.56.40'), 80)
-THRESHOLDS = {KEY: {(ipaddress.ip_address('192.168.56.41'), 80): (100, 10)}}
+KEY = ServiceKey('tcp', '192.168.56.40', 80)
+THRESHOLDS = {KEY: {('192.168.56.41', 80): (100, 10)}}
 
 
 def dest_of(fake, key, address, port):
-    return fake.table[key].destinations[(ipaddress.ip_address(address), port)]
+    return fake.table[key].destinations[(address, port)]
 
 
 def test_adds_then_nothing(run_module):

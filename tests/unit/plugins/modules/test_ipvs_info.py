@@ -6,8 +6,6 @@
 
 from __future__ import annotations
 
-import ipaddress
-
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs import ServiceKey
 from ansible_collections.lvs.ha.plugins.modules import ipvs_info
 
@@ -17,11 +15,11 @@ TABLE = ('-A -t 192.168.56.40:80 -s rr\n'
          '-a -t 192.168.56.40:80 -r 192.168.56.41:80 -g -w 2\n'
          '-A -f 5 -6 -s wlc -p 300\n'
          '-a -f 5 -6 -r [2001:db8::41]:0 -i -w 1\n')
-KEY = ServiceKey('tcp', ipaddress.ip_address('192.168.56.40'), 80)
+KEY = ServiceKey('tcp', '192.168.56.40', 80)
 
 
 def test_reads_table_counters_timeouts(run_module):
-    fake = FakeIpvsadm(TABLE, thresholds={KEY: {(ipaddress.ip_address('192.168.56.41'), 80): (100, 10)}})
+    fake = FakeIpvsadm(TABLE, thresholds={KEY: {('192.168.56.41', 80): (100, 10)}})
     result = run_module(ipvs_info.main, {}, fake, check_mode=True)
     assert result['changed'] is False and result['loaded'] is True
     assert result['rules'] == TABLE.splitlines()
@@ -40,11 +38,11 @@ def test_without_counters(run_module):
     fake = FakeIpvsadm(TABLE)
     result = run_module(ipvs_info.main, {'counters': False}, fake)
     assert 'stats' not in result['services'][0]
-    assert not [argv for argv, _ in fake.calls if '--stats' in argv or '--rate' in argv]
+    assert not [argv for argv, _stdin in fake.calls if '--stats' in argv or '--rate' in argv]
 
 
 def test_does_not_load_ip_vs(run_module):
     fake = FakeIpvsadm(loaded=False)
     result = run_module(ipvs_info.main, {}, fake)
     assert result['loaded'] is False and result['services'] == []
-    assert [argv for argv, _ in fake.calls] == [['/usr/sbin/modprobe', '--dry-run', 'ip_vs']]
+    assert [argv for argv, _stdin in fake.calls] == [['/usr/sbin/modprobe', '--dry-run', 'ip_vs']]
