@@ -31,7 +31,7 @@ import urllib.request
 
 # The only networks a probe may send to: the lab's segments and loopback.
 LAB_NETWORKS = [ipaddress.ip_network(n) for n in (
-    '192.168.56.0/24', '10.250.0.0/24', '127.0.0.0/8', '::1/128', 'fd00:56::/64')]
+    '192.168.56.0/24', '10.250.0.0/24', '2001:db8::/64', '127.0.0.0/8', '::1/128')]
 REQUEST_TIMEOUT = 1.0
 HARD_MAX_SECONDS = 1800
 HARD_MAX_REQUESTS = 200000

@@ -1,0 +1,41 @@
+# Copyright: Contributors to the lvs.ha project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The lab's traffic probe refuses any target outside the lab before sending anything."""
+
+import importlib.util
+import os
+
+import pytest
+
+PROBE = os.path.join(os.path.dirname(__file__), '..', '..', 'lab', 'probe.py')
+spec = importlib.util.spec_from_file_location('lab_probe', PROBE)
+probe = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(probe)
+
+
+@pytest.mark.parametrize('url', [
+    'http://192.168.56.40/',
+    'http://10.250.0.31:8080/x',
+    'http://127.0.0.1/',
+    'http://[::1]/',
+    'http://[2001:db8::40]/',
+])
+def test_lab_addresses_are_accepted(url):
+    assert probe.lab_url(url) == url
+
+
+@pytest.mark.parametrize('url', [
+    'http://192.168.1.40/',      # private, but not a lab segment
+    'http://10.0.0.1/',
+    'http://8.8.8.8/',
+    'http://example.org/',       # names are never resolved
+    'http://[2001:db8:1::40]/',  # the documentation prefix, but not the lab's /64
+])
+def test_other_addresses_are_refused(url, monkeypatch):
+    def no_request(*args, **kwargs):
+        raise AssertionError('a request was attempted')
+    monkeypatch.setattr(probe, 'ask', no_request)
+    with pytest.raises(SystemExit) as exc:
+        probe.main(['rr', url, '--count', '1'])
+    assert 'probe:' in str(exc.value)
