@@ -40,7 +40,7 @@ FORWARDING = ('dr', 'tunnel', 'nat')
 TUNNEL_TYPES = ('ipip', 'gue', 'gre')
 TUNNEL_CHECKSUMS = ('nocsum', 'csum', 'remcsum')
 PERSISTENCE_ENGINES = ('sip',)
-DEFAULT_PERSISTENCE = 300          # what a bare `ipvsadm -p` means
+DEFAULT_PERSISTENCE = 360          # what a bare `ipvsadm -p` gives (1.31, recorded; the man page says 300)
 MAX_PERSISTENCE = 86400 * 31       # ipvsadm's MAX_TIMEOUT
 MAX_WEIGHT = 65535                 # ipvsadm <= 1.31 rejects larger weights
 MAX_THRESHOLD = 2147483647
@@ -62,6 +62,8 @@ _SWITCH_FORWARDING = {'-g': 'dr', '--gatewaying': 'dr', '-i': 'tunnel', '--ipip'
                       '-m': 'nat', '--masquerading': 'nat'}
 # -L prints these names; "Local" is a real server on the director itself (sent as -g).
 _LISTED_FORWARDING = {'Route': 'dr', 'Tunnel': 'tunnel', 'Masq': 'nat', 'Local': 'local'}
+_LONG_COMMANDS = {'--add-service': '-A', '--edit-service': '-E', '--delete-service': '-D',
+                  '--add-server': '-a', '--edit-server': '-e', '--delete-server': '-d'}
 _COMMANDS = {'-A': 'add-service', '-E': 'edit-service', '-D': 'delete-service',
              '-a': 'add-server', '-e': 'edit-server', '-d': 'delete-server'}
 
@@ -472,6 +474,8 @@ def parse_rule(line):
     tokens = line.split()
     if tokens and tokens[0] == 'ipvsadm':
         tokens = tokens[1:]
+    if tokens:
+        tokens[0] = _LONG_COMMANDS.get(tokens[0], tokens[0])
     if not tokens or tokens[0] not in _COMMANDS:
         raise ValueError('not an ipvsadm rule: %r' % line)
     command = tokens[0]
@@ -931,13 +935,18 @@ def diff(current, desired, purge=False, absent_services=(), absent_destinations=
 def apply_lines(table, lines):
     """Simulate ipvsadm rule lines on a table, as the kernel would; returns a new table.
 
-    Raises ValueError where the kernel would refuse a line (adding what exists,
-    editing or deleting what does not). The input table is not modified.
+    Raises ValueError where the kernel would refuse a line (adding what exists, editing
+    or deleting what does not, an unknown scheduler, a lower threshold above the upper).
+    The input table is not modified.
     """
     result = dict(table)
     copied = set()
     for line in lines:
         command, key, options, dest = parse_rule(line)
+        if options and options['scheduler'] not in SCHEDULERS:
+            raise ValueError('Scheduler or persistence engine not found: %s' % line)
+        if dest and (dest.lower_threshold or 0) > (dest.upper_threshold or 0):
+            raise ValueError('Numerical result out of range: %s' % line)
         if command == '-A':
             if key in result:
                 raise ValueError('service %s already exists: %s' % (key, line))
@@ -1008,6 +1017,11 @@ def summarize(lines):
 # The host: the one place that runs ipvsadm
 
 
+def _complaint(text):
+    """ipvsadm's own line about IPVS missing (its stderr starts with modprobe's)."""
+    return next((line.strip() for line in text.splitlines() if _NO_IPVS in line), text.strip())
+
+
 class IpvsadmRunner(object):
     """Runs ipvsadm through an AnsibleModule: argv lists, C locale, batches on stdin."""
 
@@ -1029,11 +1043,11 @@ class IpvsadmRunner(object):
         IpvsError saying so (after one `modprobe ip_vs` attempt); other failures too."""
         rc, out, err = self._command([self.binary] + args, data)
         if rc != 0 and _NO_IPVS in err + out:
-            self._load_kernel_module(err or out)
+            self._load_kernel_module(err + out)
             rc, out, err = self._command([self.binary] + args, data)
             if rc != 0 and _NO_IPVS in err + out:
                 raise IpvsError('IPVS is not available in this kernel: ipvsadm says "%s" even after '
-                                "'modprobe ip_vs' succeeded" % ' '.join((err or out).split()))
+                                "'modprobe ip_vs' succeeded" % _complaint(err + out))
         if rc != 0:
             raise IpvsError('ipvsadm %s failed (rc=%d): %s' % (' '.join(args), rc, (err or out).strip()),
                             rc=rc, stdout=out, stderr=err)
@@ -1046,9 +1060,9 @@ class IpvsadmRunner(object):
             rc, out, err = self._command([modprobe, 'ip_vs'])
             if rc == 0:
                 return
-            reason = "'modprobe ip_vs' failed: %s" % (err or out).strip()
+            reason = "'modprobe ip_vs' failed: %s" % ' '.join((err or out).split())
         raise IpvsError('IPVS is not available in this kernel: ipvsadm says "%s"; %s'
-                        % (' '.join(message.split()), reason))
+                        % (_complaint(message), reason))
 
     def loaded(self):
         """Whether the ip_vs kernel module is loaded (or built in)."""

@@ -14,6 +14,7 @@ last line's.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 
 import pytest
@@ -23,8 +24,17 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.lvs.ha.plugins.module_utils import _ipvs
 
-NO_IPVS = ("Can't initialize ipvs: Protocol not available\n"
-           "Are you sure that IP Virtual Server is built in the kernel or as module?\n")
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'fixtures', 'ipvsadm')
+
+
+def recorded(name):
+    """Real ipvsadm output recorded in the lab (tests/unit/fixtures/ipvsadm/README.md)."""
+    with open(os.path.join(FIXTURES, name)) as handle:
+        return handle.read()
+
+
+NO_IPVS = recorded('no-ipvs-kernel-save.stderr')
+MODPROBE_FAILS = ''.join(line + '\n' for line in NO_IPVS.splitlines() if line.startswith('modprobe'))
 
 
 class Exit(Exception):
@@ -130,9 +140,9 @@ class FakeIpvsadm(object):
                 if '--dry-run' not in argv:
                     self.loaded = True
                 return 0, '', ''
-            return 1, '', 'modprobe: FATAL: Module ip_vs not found in directory /lib/modules/6.1.0-27-amd64\n'
+            return 1, '', MODPROBE_FAILS
         if not self.kernel:
-            return 2, '', NO_IPVS
+            return int(recorded('no-ipvs-kernel-save.rc')), '', NO_IPVS
         self.loaded = True                 # ipvsadm loads ip_vs itself
         args = argv[1:]
         if tuple(args) in self.listings:
@@ -174,20 +184,33 @@ class FakeIpvsadm(object):
                 pass
         rc, errors = 0, []
         for line in lines:
-            if not line.strip():
-                continue
             if line in self.refuse:
-                rc = 1
+                rc = 255
                 errors.append(self.refuse[line])
                 continue
             try:
                 self.table = _ipvs.apply_lines(self.table, [line])
                 self.pristine = False
                 rc = 0
-            except ValueError as exc:
-                rc = 1
-                errors.append(str(exc))
+            except ValueError:
+                rc = 255
+                errors.append(self._kernel_error(line))
         return rc, '', ''.join(message + '\n' for message in errors)
+
+    def _kernel_error(self, line):
+        """What ipvsadm prints when the kernel refuses `line` (texts as recorded)."""
+        command, key, options, dest = _ipvs.parse_rule(line)
+        if options and options['scheduler'] not in _ipvs.SCHEDULERS:
+            return 'Scheduler or persistence engine not found'
+        if command == '-A':
+            return 'Service already exists'
+        if key not in self.table:
+            return 'Service not defined' if command in ('-a', '-e', '-d') else 'No such service'
+        if dest and (dest.lower_threshold or 0) > (dest.upper_threshold or 0):
+            return 'Numerical result out of range'
+        if command == '-a':
+            return 'Destination already exists'
+        return 'No such destination'
 
 
 @pytest.fixture

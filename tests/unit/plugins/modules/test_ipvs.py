@@ -12,7 +12,11 @@ import pytest
 
 from ansible_collections.lvs.ha.plugins.modules import ipvs
 
-from ipvsadm_emulator import NO_IPVS, FakeIpvsadm, Fail
+import os
+
+import yaml
+
+from ipvsadm_emulator import NO_IPVS, FakeIpvsadm, Fail, recorded
 
 WALKTHROUGH = ('-A -t 192.168.56.40:80 -s rr\n'
                '-a -t 192.168.56.40:80 -r 192.168.56.41:80 -g -w 1\n'
@@ -131,15 +135,15 @@ def test_bad_input_fails_before_anything_runs(run_module):
 
 def test_partial_failure_is_reported(run_module):
     refused = '-A -t 192.168.56.40:81 -s mh'
-    fake = FakeIpvsadm(refuse={refused: 'Memory allocation problem'})
+    # as when the kernel cannot load the scheduler's module (recorded: restore-bad-scheduler-midbatch)
+    fake = FakeIpvsadm(refuse={refused: 'Scheduler or persistence engine not found'})
     services = [WEB, {'address': '192.168.56.40', 'port': 81, 'scheduler': 'mh',
                       'destinations': [{'address': '192.168.56.41'}]}]
     with pytest.raises(Fail) as error:
         run_module(ipvs.main, {'services': services}, fake)
     result = error.value.args[0]
     assert result['msg'] == ('ipvsadm -R applied only part of the change: 2 of 6 lines did not take effect '
-                             '(ipvsadm -R rc=1): Memory allocation problem no service tcp 192.168.56.40:81: '
-                             '-a -t 192.168.56.40:81 -r 192.168.56.41:81 -g -w 1')
+                             '(ipvsadm -R rc=255): Scheduler or persistence engine not found Service not defined')
     assert result['not_applied'] == [refused, '-a -t 192.168.56.40:81 -r 192.168.56.41:81 -g -w 1']
     assert result['changed'] is True
     # What could be applied was: the web service is complete.
@@ -188,3 +192,37 @@ def test_large_table_reconciles_in_one_batch_and_no_change_is_cheap(run_module):
     fake.calls = []
     changed = run_module(ipvs.main, {'services': services}, fake)
     assert changed['commands'] == ['-e -t 10.1.2.1:80 -r 10.2.20.4:80 -g -w 7']
+
+
+def full_table():
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'full-table.yml')) as handle:
+        return yaml.safe_load(handle)
+
+
+def recorded_full():
+    fake = FakeIpvsadm(recorded('full-save.txt'))
+    from ansible_collections.lvs.ha.plugins.module_utils import _ipvs  # pylint: disable=import-outside-toplevel
+    _ipvs.merge_thresholds(fake.table, _ipvs.parse_list(recorded('full-thresholds.txt')))
+    return fake
+
+
+def test_recorded_full_table_declared_is_unchanged(run_module):
+    fake = recorded_full()
+    result = run_module(ipvs.main, {'services': full_table(), 'purge': True}, fake)
+    assert result['changed'] is False and result['commands'] == []
+    # One read of the table, and thresholds only for the three services that declare some.
+    assert [argv[1:] for argv, _stdin in fake.calls] == [
+        ['-S', '-n'],
+        ['-L', '-n', '--thresholds', '-t', '192.168.56.40:80'],
+        ['-L', '-n', '--thresholds', '-t', '192.168.56.40:8443'],
+        ['-L', '-n', '--thresholds', '-u', '192.168.56.40:53'],
+    ]
+
+
+def test_recorded_full_table_one_threshold_changed(run_module):
+    fake = recorded_full()
+    services = full_table()
+    services[3]['destinations'][1]['upper_threshold'] = 4000
+    result = run_module(ipvs.main, {'services': services}, fake)
+    assert result['commands'] == ['-e -u 192.168.56.40:53 -r 192.168.56.42:5353 -m -w 2 -x 4000']
+    assert run_module(ipvs.main, {'services': services}, fake)['changed'] is False

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs import ServiceKey
 from ansible_collections.lvs.ha.plugins.modules import ipvs_info
 
-from ipvsadm_emulator import FakeIpvsadm
+from ipvsadm_emulator import FakeIpvsadm, recorded
 
 TABLE = ('-A -t 192.168.56.40:80 -s rr\n'
          '-a -t 192.168.56.40:80 -r 192.168.56.41:80 -g -w 2\n'
@@ -46,3 +46,20 @@ def test_does_not_load_ip_vs(run_module):
     result = run_module(ipvs_info.main, {}, fake)
     assert result['loaded'] is False and result['services'] == []
     assert [argv for argv, _stdin in fake.calls] == [['/usr/sbin/modprobe', '--dry-run', 'ip_vs']]
+
+
+def test_recorded_traffic(run_module):
+    listings = {('-L', '-n', '--persistent-conn'): recorded('traffic-persistent-conn.txt'),
+                ('-L', '-n', '--stats', '--exact'): recorded('traffic-stats-exact.txt'),
+                ('-L', '-n', '--rate', '--exact'): recorded('traffic-rate.txt'),
+                ('-L', '-n', '--timeout'): recorded('timeout-default.txt'),
+                ('-L', '-n', '--daemon'): recorded('daemon-master.txt')}
+    fake = FakeIpvsadm(recorded('traffic-save.txt'), listings=listings)
+    result = run_module(ipvs_info.main, {}, fake)
+    web, alt = result['services']
+    assert web['stats'] == {'connections': 257, 'packets_in': 3902, 'packets_out': 3607, 'bytes_in': 224634,
+                            'bytes_out': 128804252}
+    assert web['rates']['connections'] == 12
+    assert web['destinations'][0]['active_connections'] == 3 and web['destinations'][0]['inactive_connections'] == 291
+    assert alt['destinations'][0]['forwarding'] == 'nat' and alt['destinations'][0]['persistent_connections'] == 1
+    assert result['sync_daemons'][0]['state'] == 'master' and result['timeouts']['tcp'] == 900
