@@ -60,7 +60,8 @@ _SWITCH_PROTOCOL = {'-t': 'tcp', '--tcp-service': 'tcp', '-u': 'udp', '--udp-ser
 _FORWARDING_SWITCH = {'dr': '-g', 'tunnel': '-i', 'nat': '-m'}
 _SWITCH_FORWARDING = {'-g': 'dr', '--gatewaying': 'dr', '-i': 'tunnel', '--ipip': 'tunnel',
                       '-m': 'nat', '--masquerading': 'nat'}
-# -L prints these names; "Local" is a real server on the director itself (sent as -g).
+# -L prints these names. Older kernels list a real server on the director itself as "Local"
+# (6.1 keeps Route/Masq, as recorded); -S prints -g for it.
 _LISTED_FORWARDING = {'Route': 'dr', 'Tunnel': 'tunnel', 'Masq': 'nat', 'Local': 'local'}
 _LONG_COMMANDS = {'--add-service': '-A', '--edit-service': '-E', '--delete-service': '-D',
                   '--add-server': '-a', '--edit-server': '-e', '--delete-server': '-d'}

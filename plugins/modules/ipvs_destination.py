@@ -171,7 +171,7 @@ from ansible_collections.lvs.ha.plugins.module_utils._ipvs import (
 
 
 class MissingService(IpvsError):
-    pass
+    """The destination's service does not exist (only a warning in check mode)."""
 
 
 def main():

@@ -151,8 +151,9 @@ def test_parse_save_tunnel_rule_of_ipvsadm_before_1_30():
 
 
 def test_parse_save_accepts_ipvsadm_prefix_and_long_options():
-    tbl = parse_save(recorded('full.commands').replace('ipvsadm -A -t 192.168.56.40:8086',
-                                                      'ipvsadm --add-service --tcp-service 192.168.56.40:8086'))
+    commands = recorded('full.commands').replace('ipvsadm -A -t 192.168.56.40:8086',
+                                                 'ipvsadm --add-service --tcp-service 192.168.56.40:8086')
+    tbl = parse_save(commands)
     assert zero_thresholds(tbl) == full_table()
 
 
@@ -226,7 +227,7 @@ def test_parse_list_thresholds():
 
 
 def test_parse_list_stats_exact_and_rounded():
-    (web, _fields, dests), _other = [(k, f, d) for k, f, d in parse_list(recorded('traffic-stats-exact.txt'))]
+    (_web, _fields, dests), _other = parse_list(recorded('traffic-stats-exact.txt'))
     exact = dict((key, fields) for key, fields, _d in parse_list(recorded('traffic-stats-exact.txt')))
     assert exact[tcp()] == {'connections': 257, 'packets_in': 3902, 'packets_out': 3607, 'bytes_in': 224634,
                             'bytes_out': 128804252}
