@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: Contributors to the lvs.ha project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -61,7 +60,7 @@ def ask(url, timeout=REQUEST_TIMEOUT):
 
 
 def cmd_rr(args):
-    answers = [ask(args.url) for _ in range(min(args.count, 1000))]
+    answers = [ask(args.url) for i in range(min(args.count, 1000))]
     print(json.dumps({'url': args.url, 'answers': answers}))
     return 0 if all(answers) else 1
 
