@@ -12,6 +12,7 @@ The backend comes from LVSHA_FWMARK_BACKEND (iptables, the default, or nftables)
 in molecule.yml.
 """
 
+import functools
 import os
 import re
 
@@ -60,10 +61,12 @@ def node(name):
     return testinfra.get_host("podman://" + name)
 
 
+@functools.lru_cache(maxsize=None)  # fixed for the container's life (create.yml)
 def mac(name):
     return node(name).file("/sys/class/net/eth0/address").content_string.strip()
 
 
+@functools.lru_cache(maxsize=None)
 def address(name):
     out = node(name).check_output("ip -4 -o addr show dev eth0 scope global")
     return re.search(r"inet (\S+)/", out).group(1)

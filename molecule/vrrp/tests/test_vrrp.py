@@ -6,6 +6,7 @@ priority-0 advertisement) to time how long the backup takes to hold the VIP.
 The tests run in file order; the failover test comes last and restores the master.
 """
 
+import functools
 import json
 import pathlib
 import re
@@ -31,6 +32,7 @@ def node(name):
     return testinfra.get_host("podman://" + name)
 
 
+@functools.lru_cache(maxsize=None)  # fixed for the container's life (create.yml)
 def mac(name):
     return node(name).file("/sys/class/net/eth0/address").content_string.strip()
 
