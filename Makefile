@@ -16,7 +16,9 @@ help:
 	@echo "make demo    bring up the dr lab, run playbooks/site.yml, show traffic through the VIP and a failover"
 	@echo "make test    everything: sanity, lint, unit, fast tier (podman), full tier (QEMU guests)"
 	@echo "make check   the everyday subset: sanity, lint, unit, fast tier"
-	@echo "make sanity | lint | unit | fast | lab | docs | build | clean"
+	@echo "make sanity | lint | unit | build-check | fast | lab | docs | build | clean"
+	@echo "  fast: molecule scenarios in podman containers (VRRP, real servers, fwmark rules)"
+	@echo "  lab:  the ipvs modules' integration tests and the molecule scenarios on QEMU guests"
 
 setup:
 	@tools/install-system-deps
@@ -35,6 +37,7 @@ fast: setup
 	tools/run-tier fast
 
 lab: setup
+	tests/integration/run-lab
 	tools/run-tier full
 
 check: sanity lint unit build-check fast
