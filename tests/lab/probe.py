@@ -21,6 +21,7 @@ import argparse
 import ipaddress
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -48,13 +49,16 @@ def lab_url(url):
     return url
 
 
+TAG = re.compile(r'<[^>]*>')
+
+
 def ask(url, timeout=REQUEST_TIMEOUT):
-    """One request: the answering host name (first line of the body), or None."""
+    """One request: the answering host name (the body's first line without HTML tags), or None."""
     # The lab's VIP is a direct address on a lab segment: never use a proxy.
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(url, timeout=timeout) as response:
-            return response.read(512).decode('utf-8', 'replace').strip().splitlines()[0]
+            return TAG.sub('', response.read(512).decode('utf-8', 'replace')).strip().splitlines()[0].strip()
     except (urllib.error.URLError, OSError, IndexError, ValueError):
         return None
 
