@@ -11,9 +11,12 @@ lvsha-bench): brings it up if it is down and takes it down again at the end.
 On the guest, in the same run, for a table of SERVICES x DESTINATIONS:
   - one raw `ipvsadm -R` of the module's own lines, from an empty table;
   - one `ipvsadm` process per line on a sample of SAMPLE lines, extrapolated;
-  - the module itself (its AnsiballZ payload run on the guest: Python start, argument
-    validation, read, diff, one -R batch, read back): from empty, with no change, and
-    with one weight changed;
+  - the module's work: its main() timed in a Python process on the guest after the
+    imports (argument validation, read, diff, one -R batch, read back), from empty,
+    with no change and with one weight changed; this is what compares with raw -R;
+  - the module's whole process as Ansible starts it (AnsiballZ payload: a new Python,
+    the imports of ansible.module_utils, main()), next to ansible.builtin.ping's, the
+    fixed cost every Ansible module pays on that host;
   - the same as an Ansible task from the controller (SSH, transfer, everything).
 On this machine: parse of the guest's recorded `ipvsadm -S -n` plus validation of the
 declared table plus diff, i.e. the module's work for a no-change run without a kernel.
@@ -116,41 +119,61 @@ def main():
         guest('cat > %s/sample' % WORK, sample)
         figures['guest'] = guest('echo "$(uname -r), $(ipvsadm --version), $(nproc) vCPU"').strip()
 
-        # The module's AnsiballZ payload, kept on the guest and exploded for `execute`.
+        # The module's AnsiballZ payload, kept on the guest and exploded for `execute`; the
+        # same for ansible.builtin.ping, the fixed cost any module pays (Python, ansible imports).
         env = dict(os.environ, ANSIBLE_KEEP_REMOTE_FILES='1', ANSIBLE_PIPELINING='False')
-        lab('exec', 'ansible', '-i', inventory, GUEST, '-m', 'lvs.ha.ipvs', '-a', '{"services": []}',
-            '--check', env=env, stdout=subprocess.DEVNULL)
-        payload = guest('ls -t /root/.ansible/tmp/ansible-tmp-*/AnsiballZ_ipvs.py | head -1').strip()
-        guest('cp %s %s/ && cd %s && python3 AnsiballZ_ipvs.py explode >/dev/null' % (payload, WORK, WORK))
-        template = json.loads(guest('cat %s/debug_dir/args' % WORK))
+        for module_name, args in (('lvs.ha.ipvs', '{"services": []}'), ('ansible.builtin.ping', '')):
+            lab('exec', 'ansible', '-i', inventory, GUEST, '-m', module_name, '-a', args, '--check', env=env,
+                stdout=subprocess.DEVNULL)
+            short = module_name.rsplit('.', 1)[1]
+            payload = guest('ls -t /root/.ansible/tmp/ansible-tmp-*/AnsiballZ_%s.py | head -1' % short).strip()
+            guest('mkdir -p {w}/{m} && cp {p} {w}/{m}/ && cd {w}/{m} && python3 AnsiballZ_{m}.py explode >/dev/null'
+                  .format(w=WORK, m=short, p=payload))
+        template = json.loads(guest('cat %s/ipvs/debug_dir/args' % WORK))
 
-        def module(services_arg):
+        def module_args(services_arg):
             args = dict(template)
             args['ANSIBLE_MODULE_ARGS'] = dict(template['ANSIBLE_MODULE_ARGS'], services=services_arg,
                                                _ansible_check_mode=False)
-            guest('cat > %s/debug_dir/args' % WORK, json.dumps(args))
-            seconds, out = timed('cd %s && python3 AnsiballZ_ipvs.py execute' % WORK)
+            return args
+
+        def whole_process(services_arg):
+            """The module as Ansible runs it on the guest: a new Python, imports, main()."""
+            guest('cat > %s/ipvs/debug_dir/args' % WORK, json.dumps(module_args(services_arg)))
+            seconds, out = timed('cd %s/ipvs && python3 AnsiballZ_ipvs.py execute' % WORK)
             result = json.loads(out)
             if result.get('failed'):
                 raise SystemExit('module failed: %s' % result.get('msg'))
             return seconds, result
 
-        raw, per_line, from_empty, no_change, one_weight = [], [], [], [], []
+        def in_process(scenarios):
+            """main() of the module timed on the guest after the imports, one call per scenario."""
+            guest('cat > %s/scenarios.json' % WORK, json.dumps([module_args(item) for item in scenarios]))
+            out = guest('python3 -c %s %s' % (shlex.quote(INNER), shlex.quote(WORK)))
+            return json.loads(out)
+
+        raw, per_line, whole_empty, whole_same, ping = [], [], [], [], []
+        work_empty, work_same, work_weight, imports = [], [], [], []
         for _run in range(options.repeat):
             guest('ipvsadm -C')
             raw.append(timed('ipvsadm -R < %s/batch' % WORK)[0])
             guest('ipvsadm -C')
             per_line.append(timed('while read -r line; do ipvsadm $line; done < %s/sample' % WORK)[0])
             guest('ipvsadm -C')
-            seconds, result = module(services)
+            runs = in_process([services, services, changed])
+            assert [run['commands'] for run in runs] == [len(lines), 0, 1], runs
+            imports.append(runs[0]['import_s'])
+            work_empty.append(runs[0]['main_s'])
+            work_same.append(runs[1]['main_s'])
+            work_weight.append(runs[2]['main_s'])
+            guest('ipvsadm -C')
+            seconds, result = whole_process(services)
             assert result['changed'] and len(result['commands']) == len(lines), result.get('summary')
-            from_empty.append(seconds)
-            seconds, result = module(services)
+            whole_empty.append(seconds)
+            seconds, result = whole_process(services)
             assert not result['changed'], result['commands'][:5]
-            no_change.append(seconds)
-            seconds, result = module(changed)
-            assert len(result['commands']) == 1, result['commands'][:5]
-            one_weight.append(seconds)
+            whole_same.append(seconds)
+            ping.append(timed('cd %s/ping && python3 AnsiballZ_ping.py execute' % WORK)[0])
         saved = guest('ipvsadm -C && ipvsadm -R < %s/batch && ipvsadm -S -n' % WORK)
         figures['save_s'] = timed('ipvsadm -S -n > /dev/null')[0]
         figures['thresholds_s'] = timed('ipvsadm -L -n --thresholds > /dev/null')[0]
@@ -195,12 +218,15 @@ def main():
     figures.update(
         raw_restore_s=median(raw), per_line_sample_s=median(per_line),
         per_line_extrapolated_s=median(per_line) * len(lines) / options.sample,
-        module_from_empty_s=median(from_empty), module_no_change_s=median(no_change),
-        module_one_weight_s=median(one_weight), task_from_empty_s=median(task_empty),
+        work_from_empty_s=median(work_empty), work_no_change_s=median(work_same),
+        work_one_weight_s=median(work_weight), imports_s=median(imports),
+        process_from_empty_s=median(whole_empty), process_no_change_s=median(whole_same),
+        ping_process_s=median(ping), task_from_empty_s=median(task_empty),
         task_no_change_s=median(task_same), native_parse_validate_diff_s=median(native),
         native_parse_s=parse_only, saved_lines=len(saved.splitlines()),
+        load_average=os.getloadavg(), raw_runs=raw, work_from_empty_runs=work_empty,
     )
-    figures['module_vs_raw'] = figures['module_from_empty_s'] / figures['raw_restore_s']
+    figures['work_vs_raw'] = figures['work_from_empty_s'] / figures['raw_restore_s']
     report(figures)
     if options.json:
         with open(options.json, 'w') as handle:
@@ -210,25 +236,67 @@ def main():
 def report(f):
     print('lvs.ha.ipvs benchmark: %(services)d services x %(destinations)d destinations = %(lines)d lines'
           % f)
-    print('guest: %s (QEMU TCG); medians of %d runs' % (f['guest'], f['repeat']))
+    print('guest: %s (QEMU TCG); medians of %d runs; host load average at the end %.1f'
+          % (f['guest'], f['repeat'], f['load_average'][0]))
     print()
-    print('on the guest                                          seconds')
-    print('  ipvsadm -R of the same lines, from empty            %8.2f' % f['raw_restore_s'])
-    print('  one ipvsadm per line: %5d-line sample              %8.2f' % (f['sample'], f['per_line_sample_s']))
-    print('    extrapolated to %6d lines (x%.0f, estimate)      %8.1f'
+    print('on the guest                                               seconds')
+    print('  ipvsadm -R of the same lines, from empty                 %8.2f' % f['raw_restore_s'])
+    print('  one ipvsadm per line: %5d-line sample                   %8.2f' % (f['sample'], f['per_line_sample_s']))
+    print('    extrapolated to %6d lines (x%.0f, an estimate)         %8.1f'
           % (f['lines'], f['lines'] / f['sample'], f['per_line_extrapolated_s']))
-    print('  lvs.ha.ipvs module, from empty                      %8.2f   (%.2fx raw -R)'
-          % (f['module_from_empty_s'], f['module_vs_raw']))
-    print('  lvs.ha.ipvs module, no change                       %8.2f' % f['module_no_change_s'])
-    print('  lvs.ha.ipvs module, one weight changed              %8.2f' % f['module_one_weight_s'])
-    print('    of which: python3 start %.2f, ipvsadm -S -n %.2f, -L -n --thresholds %.2f'
+    print('  lvs.ha.ipvs, the module\'s work (main() after imports):')
+    print('    from empty: validate, read, diff, one -R, read back    %8.2f   (%.2fx raw -R)'
+          % (f['work_from_empty_s'], f['work_vs_raw']))
+    print('    no change                                              %8.2f' % f['work_no_change_s'])
+    print('    one weight changed                                     %8.2f' % f['work_one_weight_s'])
+    print('  lvs.ha.ipvs, the whole process (python3, imports, main):')
+    print('    from empty                                             %8.2f' % f['process_from_empty_s'])
+    print('    no change                                              %8.2f' % f['process_no_change_s'])
+    print('  for scale: ansible.builtin.ping, whole process           %8.2f' % f['ping_process_s'])
+    print('             importing ansible.module_utils.basic + module %8.2f' % f['imports_s'])
+    print('             python3 -c pass %.2f, ipvsadm -S -n %.2f, -L -n --thresholds %.2f'
           % (f['python_start_s'], f['save_s'], f['thresholds_s']))
-    print('from the controller (ansible-playbook, one task, SSH)')
-    print('  from empty                                          %8.2f' % f['task_from_empty_s'])
-    print('  no change                                           %8.2f' % f['task_no_change_s'])
+    print('from the controller (ansible-playbook, one task, SSH, %d-service argument)' % f['services'])
+    print('  from empty                                               %8.2f' % f['task_from_empty_s'])
+    print('  no change                                                %8.2f' % f['task_no_change_s'])
     print('natively on this machine, %d recorded -S lines' % f['saved_lines'])
-    print('  parse -S + validate declared table + diff           %8.3f   (parse alone %.3f)'
+    print('  parse -S + validate declared table + diff                %8.3f   (parse alone %.3f)'
           % (f['native_parse_validate_diff_s'], f['native_parse_s']))
+
+
+INNER = """
+import json, sys, time
+work = sys.argv[1]
+sys.path.insert(0, work + '/ipvs/debug_dir')
+start = time.perf_counter()
+from ansible.module_utils import basic
+from ansible_collections.lvs.ha.plugins.modules import ipvs
+imported = time.perf_counter() - start
+
+class Done(Exception):
+    pass
+
+def exit_json(self, **result):
+    raise Done(result)
+
+def fail_json(self, msg, **result):
+    raise SystemExit('module failed: %s' % msg)
+
+basic.AnsibleModule.exit_json = exit_json
+basic.AnsibleModule.fail_json = fail_json
+basic._ANSIBLE_PROFILE = 'legacy'
+runs = []
+for args in json.load(open(work + '/scenarios.json')):
+    basic._ANSIBLE_ARGS = json.dumps(args).encode()
+    start = time.perf_counter()
+    try:
+        ipvs.main()
+    except Done as done:
+        result = done.args[0]
+    runs.append({'main_s': time.perf_counter() - start, 'commands': len(result['commands']),
+                 'import_s': imported})
+print(json.dumps(runs))
+"""
 
 
 if __name__ == '__main__':
