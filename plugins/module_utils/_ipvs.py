@@ -1161,6 +1161,68 @@ def _read(runner, desire):
     return current, wanted
 
 
+_SAVED_NAMES = re.compile(r'^(-A .*?) -s |^(-a .*? -r \S+) ', re.M)
+_RULE_KEY = re.compile(r'^-[AEDaed] (.*?)(?: -s | -r |$)')
+_THRESHOLD_ARGS = re.compile(r' -[xy] \d+')
+
+
+def saved_shows(text, lines):
+    """Whether `ipvsadm -S -n` output `text` shows the effect of every rule line.
+
+    A quick check that parses nothing: an -A/-E line must appear as its -A line, an
+    -a/-e line as its -a line (less -x/-y, which -S does not print; with or without
+    ipvsadm 1.31's --tun-type ipip), and what -D/-d delete must be gone. False means
+    "look closer", not "failed". Thresholds are not checked.
+    """
+    saved = set(text.splitlines())
+    named = set(match.group(1) or match.group(2) for match in _SAVED_NAMES.finditer(text))
+    for line in lines:
+        command, rest = line[:2], line[3:]
+        if command in ('-A', '-E'):
+            if '-A ' + rest not in saved:
+                return False
+        elif command in ('-a', '-e'):
+            expected = '-a ' + _THRESHOLD_ARGS.sub('', rest)
+            if expected not in saved and expected + ' --tun-type ipip' not in saved:
+                return False
+        elif ('-A ' if command == '-D' else '-a ') + rest in named:
+            return False
+    return True
+
+
+def _confirm(runner, lines, desired, purge, absent, absent_dests):
+    """Read the table back after `lines` were applied; return the lines that did not
+    take effect (none when the table is as planned)."""
+    saved = runner.run(['-S', '-n'])
+    if saved_shows(saved, lines):
+        # Visible in -S; thresholds are not, so check them where they are declared.
+        names = dict((' '.join(key.args()), key) for key in desired)
+        touched = set(names.get(_RULE_KEY.match(line).group(1)) for line in lines) - {None}
+        check = [key for key in touched if any(
+            dest.upper_threshold is not None or dest.lower_threshold is not None
+            for dest in desired[key].destinations.values())]
+        if not check:
+            return []
+        listed = runner.read_thresholds(dict((key, replace(desired[key], destinations=dict(
+            (dkey, replace(dest, upper_threshold=None, lower_threshold=None))
+            for dkey, dest in desired[key].destinations.items()))) for key in check), check)
+        if all(_thresholds_as_declared(listed[key], desired[key]) for key in check):
+            return []
+    # Look closer: the whole table, parsed, against what was planned.
+    after = parse_save(saved)
+    runner.read_thresholds(after, threshold_keys(after, desired))
+    return diff(after, desired, purge, absent, absent_dests)
+
+
+def _thresholds_as_declared(read, declared):
+    for dkey, want in declared.destinations.items():
+        have = read.destinations[dkey]
+        for name in ('upper_threshold', 'lower_threshold'):
+            if getattr(want, name) is not None and getattr(have, name) != getattr(want, name):
+                return False
+    return True
+
+
 def reconcile(runner, desire, check_mode=False, diff_mode=False, purge=False):
     """Read the table, plan, apply the plan in one batch, confirm. The modules' core.
 
@@ -1186,9 +1248,7 @@ def reconcile(runner, desire, check_mode=False, diff_mode=False, purge=False):
     if not lines or check_mode:
         return result
     rc, out, err = runner.apply(lines)
-    after = runner.read()
-    runner.read_thresholds(after, threshold_keys(after, desired))
-    remaining = diff(after, desired, purge, absent, absent_dests)
+    remaining = _confirm(runner, lines, desired, purge, absent, absent_dests)
     if remaining:
         said = ' '.join(err.split()) or 'no error printed'
         raise IpvsError('ipvsadm -R applied only part of the change: %d of %d lines did not take '

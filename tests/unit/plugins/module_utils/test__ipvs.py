@@ -793,9 +793,18 @@ class SimulatedRunner(object):
         self.reads += 1
         return without_thresholds(self.table)
 
+    def run(self, args):
+        assert args == ['-S', '-n']
+        self.reads += 1
+        return ''.join(line + '\n' for line in render_save(without_thresholds(self.table)))
+
     def read_thresholds(self, tbl, keys):
         if keys:
-            merge_thresholds(tbl, [entry for entry in parse_list(self.thresholds_text) if entry[0] in keys])
+            listed = parse_list(self.thresholds_text) if self.thresholds_text else [
+                (key, {}, [{'address': d.address, 'port': d.port, 'upper_threshold': d.upper_threshold or 0,
+                            'lower_threshold': d.lower_threshold or 0} for d in svc.destinations.values()])
+                for key, svc in self.table.items()]
+            merge_thresholds(tbl, [entry for entry in listed if entry[0] in keys])
         return tbl
 
     def apply(self, lines):
@@ -884,3 +893,54 @@ def test_read_info_counters_under_traffic():
         '192.168.56.31', 'dr', 3, 291)
     assert local['stats']['connections'] == 257 and local['upper_threshold'] is None
     assert alt['persistent'] == 120 and alt['destinations'][0]['persistent_connections'] == 1
+
+
+# ---------------------------------------------------------------------------
+# Confirming a batch from the -S text
+
+
+def test_saved_shows_the_effect_of_applied_lines():
+    saved = recorded('full-save.txt')
+    current = parse_save(saved)
+    assert _ipvs.saved_shows(saved, render_save(current))           # every -A/-a line, ipip spelt or not
+    assert _ipvs.saved_shows(saved, ['-e -t 192.168.56.40:80 -r 192.168.56.42:80 -g -w 3 -x 100 -y 10'])
+    assert _ipvs.saved_shows(saved, ['-d -t 192.168.56.40:80 -r 192.168.56.44:80', '-D -f 77',
+                                     '-D -t 192.168.56.40:9'])       # gone (never there)
+    for line in ('-A -t 192.168.56.40:9 -s rr', '-E -t 192.168.56.40:80 -s wrr',
+                 '-a -t 192.168.56.40:80 -r 192.168.56.44:80 -g -w 1',
+                 '-e -t 192.168.56.40:80 -r 192.168.56.42:80 -g -w 4',
+                 '-d -t 192.168.56.40:80 -r 192.168.56.42:80', '-D -f 5', '-D -f 5 -6',
+                 '-D --sctp-service 192.168.56.40:3868'):
+        assert not _ipvs.saved_shows(saved, [line]), line
+
+
+def test_confirm_reads_back_without_parsing_when_it_can():
+    runner = SimulatedRunner({})
+    want = desired(WEB)
+    parses = []
+    original = _ipvs.parse_save
+
+    def counting(text):
+        parses.append(text)
+        return original(text)
+
+    _ipvs.parse_save = counting
+    try:
+        result = _ipvs.reconcile(runner, lambda current: (want, [], []))
+    finally:
+        _ipvs.parse_save = original
+    assert result['changed'] and parses == []         # the read-back was not parsed
+
+
+def test_confirm_catches_a_lost_threshold_only_edit():
+    """-S cannot show a threshold change: the declared thresholds are read back."""
+    current = full_table()
+    line = '-e -t 192.168.56.40:80 -r 192.168.56.42:80 -g -w 3'
+    runner = SimulatedRunner(current, lose=[line])
+    want = desired(dict(WEB, destinations=[{'address': '192.168.56.42', 'weight': 3, 'upper_threshold': 0,
+                                           'lower_threshold': 0}]))
+    with pytest.raises(IpvsError) as error:
+        _ipvs.reconcile(runner, lambda have: (want, [], []))
+    assert error.value.details['not_applied'] == [line]
+    ok = SimulatedRunner(full_table())
+    assert _ipvs.reconcile(ok, lambda have: (want, [], []))['commands'] == [line]
