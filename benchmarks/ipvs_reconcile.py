@@ -153,7 +153,7 @@ def main():
             return json.loads(out)
 
         raw, per_line, whole_empty, whole_same, ping = [], [], [], [], []
-        work_empty, work_same, work_weight, imports = [], [], [], []
+        work_empty, work_same, work_weight, imports, arguments = [], [], [], [], []
         for _run in range(options.repeat):
             guest('ipvsadm -C')
             raw.append(timed('ipvsadm -R < %s/batch' % WORK)[0])
@@ -163,6 +163,7 @@ def main():
             runs = in_process([services, services, changed])
             assert [run['commands'] for run in runs] == [len(lines), 0, 1], runs
             imports.append(runs[0]['import_s'])
+            arguments.append(runs[0]['arguments_s'])
             work_empty.append(runs[0]['main_s'])
             work_same.append(runs[1]['main_s'])
             work_weight.append(runs[2]['main_s'])
@@ -219,7 +220,7 @@ def main():
         raw_restore_s=median(raw), per_line_sample_s=median(per_line),
         per_line_extrapolated_s=median(per_line) * len(lines) / options.sample,
         work_from_empty_s=median(work_empty), work_no_change_s=median(work_same),
-        work_one_weight_s=median(work_weight), imports_s=median(imports),
+        work_one_weight_s=median(work_weight), imports_s=median(imports), arguments_s=median(arguments),
         process_from_empty_s=median(whole_empty), process_no_change_s=median(whole_same),
         ping_process_s=median(ping), task_from_empty_s=median(task_empty),
         task_no_change_s=median(task_same), native_parse_validate_diff_s=median(native),
@@ -249,6 +250,8 @@ def report(f):
           % (f['work_from_empty_s'], f['work_vs_raw']))
     print('    no change                                              %8.2f' % f['work_no_change_s'])
     print('    one weight changed                                     %8.2f' % f['work_one_weight_s'])
+    print('    of which ansible-core taking the %6d-entry argument  %6.2f   (AnsibleModule(), same spec)'
+          % (f['lines'], f['arguments_s']))
     print('  lvs.ha.ipvs, the whole process (python3, imports, main):')
     print('    from empty                                             %8.2f' % f['process_from_empty_s'])
     print('    no change                                              %8.2f' % f['process_no_change_s'])
@@ -289,12 +292,15 @@ runs = []
 for args in json.load(open(work + '/scenarios.json')):
     basic._ANSIBLE_ARGS = json.dumps(args).encode()
     start = time.perf_counter()
+    basic.AnsibleModule(argument_spec=ipvs.argument_spec(), supports_check_mode=True)
+    arguments = time.perf_counter() - start
+    start = time.perf_counter()
     try:
         ipvs.main()
     except Done as done:
         result = done.args[0]
     runs.append({'main_s': time.perf_counter() - start, 'commands': len(result['commands']),
-                 'import_s': imported})
+                 'import_s': imported, 'arguments_s': arguments})
 print(json.dumps(runs))
 """
 

@@ -30,6 +30,8 @@ import re
 import socket
 from dataclasses import dataclass, field, replace
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 
 PROTOCOLS = ('tcp', 'udp', 'sctp')
 FAMILIES = ('ipv4', 'ipv6')
@@ -237,6 +239,9 @@ def destination_argument_spec():
 
 DESTINATION_OPTIONS = tuple(destination_argument_spec())
 _DESTINATION_OPTION_SET = frozenset(DESTINATION_OPTIONS)
+# A service entry of the ipvs module (and of table_from_params).
+SERVICE_OPTIONS = tuple(key_argument_spec()) + tuple(service_argument_spec()) + ('state', 'destinations')
+_SERVICE_OPTION_SET = frozenset(SERVICE_OPTIONS)
 
 
 # ---------------------------------------------------------------------------
@@ -269,6 +274,36 @@ def _choice(params, option, where, choices, default=None):
         return default
     if value not in choices:
         _fail(where, option, value, 'must be one of: %s' % ', '.join(choices))
+    return value
+
+
+def _options(params, where, known, names):
+    """Refuse what is not a dict of known options (entries the argument spec does not check)."""
+    if not isinstance(params, dict):
+        _fail(where.rstrip('.'), '', params, 'must be a dictionary')
+    if not params.keys() <= known:
+        unknown = sorted(set(params) - known)
+        _fail(where, unknown[0], params[unknown[0]], 'unsupported option; supported: %s' % ', '.join(names))
+
+
+def _bool(params, option, where):
+    value = params.get(option)
+    if value is None:
+        return False
+    try:
+        return boolean(value)
+    except TypeError:
+        _fail(where, option, value, 'must be a boolean')
+
+
+def _list(params, option, where):
+    value = params.get(option)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(',') if item.strip()]
+    if not isinstance(value, (list, tuple)):
+        _fail(where, option, value, 'must be a list')
     return value
 
 
@@ -362,13 +397,13 @@ def service_from_params(params, where='', destinations=True):
     engine = _choice(params, 'persistence_engine', where, PERSISTENCE_ENGINES)
     if engine is not None and persistent is None:
         _fail(where, 'persistence_engine', engine, 'only applies to a persistent service; set persistent')
-    one_packet = bool(params.get('one_packet'))
+    one_packet = _bool(params, 'one_packet', where)
     if one_packet and key.protocol not in ('udp', None):
         _fail(where, 'one_packet', one_packet, 'one-packet scheduling is only for udp or fwmark services')
     service = Service(key, scheduler, persistent, netmask, engine, one_packet,
-                      _sched_flags(params.get('sched_flags'), scheduler, where))
+                      _sched_flags(_list(params, 'sched_flags', where), scheduler, where))
     if destinations:
-        for index, item in enumerate(params.get('destinations') or ()):
+        for index, item in enumerate(_list(params, 'destinations', where)):
             dest = destination_from_params(item, key, '%sdestinations[%d].' % (where, index))
             if dest.key in service.destinations:
                 _fail('%sdestinations[%d].' % (where, index), 'address', item.get('address'),
@@ -380,15 +415,10 @@ def service_from_params(params, where='', destinations=True):
 def destination_from_params(params, key, where=''):
     """Validate and normalise one destination of the service `key`.
 
-    Unknown options fail (the ipvs module hands destinations over unvalidated).
+    Unknown options fail: the ipvs module hands destinations over unvalidated.
     Returns a Destination; raises IpvsError naming the option and value.
     """
-    if not isinstance(params, dict):
-        _fail(where.rstrip('.'), '', params, 'must be a dictionary')
-    if not params.keys() <= _DESTINATION_OPTION_SET:
-        unknown = sorted(set(params) - _DESTINATION_OPTION_SET)
-        _fail(where, unknown[0], params[unknown[0]], 'unsupported option; supported: %s'
-              % ', '.join(DESTINATION_OPTIONS))
+    _options(params, where, _DESTINATION_OPTION_SET, DESTINATION_OPTIONS)
     address = _address(params, 'address', where)
     forwarding = _choice(params, 'forwarding', where, FORWARDING, 'dr')
     if _family(address) != key.family and forwarding != 'tunnel':
@@ -441,12 +471,14 @@ def _tunnel(params, forwarding, where):
 def table_from_params(services, where='services'):
     """Validate a list of service dicts (with destinations) into (table, absent keys).
 
-    Services with state 'absent' go to the second value; duplicates fail.
+    The entries are checked here, not by an argument spec: unknown options, types,
+    values. Services with state 'absent' go to the second value; duplicates fail.
     """
     table, absent, seen = {}, [], set()
     for index, params in enumerate(services or ()):
         prefix = '%s[%d].' % (where, index)
-        if params.get('state', 'present') == 'absent':
+        _options(params, prefix, _SERVICE_OPTION_SET, SERVICE_OPTIONS)
+        if _choice(params, 'state', prefix, ('present', 'absent'), 'present') == 'absent':
             key = key_from_params(params, prefix)
         else:
             service = service_from_params(params, prefix)

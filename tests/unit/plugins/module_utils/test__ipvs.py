@@ -377,6 +377,26 @@ def test_normalisation():
     assert service_from_params({'address': '10.0.0.1', 'port': '80', 'persistent': '60'}).persistent == 60
 
 
+@pytest.mark.parametrize('entry, message', [
+    (dict(V4, schedular='rr'), r"^services\[0\]\.schedular: unsupported option; supported: protocol, address, port"),
+    ('192.168.56.40:80', r"^services\[0\]: must be a dictionary"),
+    (dict(V4, state='gone'), r"^services\[0\]\.state: must be one of: present, absent \(got 'gone'\)"),
+    (dict(V4, protocol='udp', one_packet='perhaps'), r"^services\[0\]\.one_packet: must be a boolean"),
+    (dict(V4, sched_flags=5), r"^services\[0\]\.sched_flags: must be a list \(got 5\)"),
+    (dict(V4, destinations='192.168.56.41'), r"^services\[0\]\.destinations\[0\]: must be a dictionary"),
+])
+def test_service_entries_are_checked_like_an_argument_spec(entry, message):
+    with pytest.raises(IpvsError, match=message):
+        table_from_params([entry])
+
+
+def test_service_entries_take_what_templating_produces():
+    tbl, _absent = table_from_params([dict(V4, protocol='udp', port='53', one_packet='yes', scheduler='sh',
+                                           sched_flags='sh-port, sh-fallback')])
+    svc = list(tbl.values())[0]
+    assert svc.one_packet is True and svc.sched_flags == ('sh-fallback', 'sh-port') and svc.key.port == 53
+
+
 def test_table_from_params_splits_absent_services():
     tbl, absent = table_from_params([V4, {'fwmark': 3, 'state': 'absent', 'scheduler': 'nonsense-ignored'}])
     assert list(tbl) == [tcp()] and absent == [ServiceKey(fwmark=3)]

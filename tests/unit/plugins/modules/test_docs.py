@@ -50,3 +50,17 @@ def test_destination_docs_match_what_ipvs_validates(documented):
         assert doc.get('choices') == arg.get('choices'), name
         assert doc.get('default') == arg.get('default'), name
         assert bool(doc.get('required')) == bool(arg.get('required')), name
+
+
+def test_service_entry_docs_match_what_ipvs_validates():
+    documented = options(ipvs.DOCUMENTATION)['services']['suboptions']
+    spec = dict(_ipvs.key_argument_spec(), **_ipvs.service_argument_spec())
+    spec.update(state=dict(type='str', choices=['present', 'absent'], default='present'),
+                destinations=dict(type='list', elements='dict', default=[]))
+    assert set(documented) == set(spec) == set(_ipvs.SERVICE_OPTIONS)
+    for name, arg in spec.items():
+        doc = documented[name]
+        assert doc['type'] == arg['type'], name
+        assert doc.get('elements') == arg.get('elements'), name
+        assert doc.get('choices') == arg.get('choices'), name
+        assert doc.get('default') == arg.get('default'), name
