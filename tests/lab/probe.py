@@ -54,13 +54,20 @@ TAG = re.compile(r'<[^>]*>')
 
 def ask(url, timeout=REQUEST_TIMEOUT):
     """One request: the answering host name (the body's first line without HTML tags), or None."""
+    return ask_why(url, timeout)[0]
+
+
+def ask_why(url, timeout=REQUEST_TIMEOUT):
+    """One request: (host name, None) on an answer, (None, what went wrong) otherwise."""
     # The lab's VIP is a direct address on a lab segment: never use a proxy.
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(url, timeout=timeout) as response:
-            return TAG.sub('', response.read(512).decode('utf-8', 'replace')).strip().splitlines()[0].strip()
-    except (urllib.error.URLError, OSError, IndexError, ValueError):
-        return None
+            return TAG.sub('', response.read(512).decode('utf-8', 'replace')).strip().splitlines()[0].strip(), None
+    except urllib.error.URLError as error:
+        return None, str(error.reason)
+    except (OSError, IndexError, ValueError) as error:
+        return None, '%s: %s' % (type(error).__name__, error)
 
 
 def cmd_rr(args):
@@ -111,17 +118,25 @@ def cmd_gap(args):
 
 def cmd_loop(args):
     deadline = time.monotonic() + min(args.max_seconds, HARD_MAX_SECONDS)
+    start = time.monotonic()
     sent = failed = 0
     hosts = {}
+    failures = []
     while time.monotonic() < deadline and sent < HARD_MAX_REQUESTS and not os.path.exists(args.until_file):
-        answer = ask(args.url)
+        asked = time.monotonic()
+        answer, error = ask_why(args.url)
         sent += 1
         if answer is None:
             failed += 1
+            if len(failures) < 20:
+                # When it happened (seconds since the loop started), how long it took, why.
+                failures.append({'at': round(asked - start, 3), 'took': round(time.monotonic() - asked, 3),
+                                 'error': error})
         else:
             hosts[answer] = hosts.get(answer, 0) + 1
         time.sleep(args.interval)
     print(json.dumps({'url': args.url, 'requests': sent, 'failed': failed, 'hosts': hosts,
+                      'seconds': round(time.monotonic() - start, 3), 'failures': failures,
                       'stopped_by': 'file' if os.path.exists(args.until_file) else 'limit'}))
     return 0
 

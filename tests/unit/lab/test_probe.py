@@ -39,3 +39,21 @@ def test_other_addresses_are_refused(url, monkeypatch):
     with pytest.raises(SystemExit) as exc:
         probe.main(['rr', url, '--count', '1'])
     assert 'probe:' in str(exc.value)
+
+
+def test_loop_counts_answers_and_says_why_a_request_failed(tmp_path, capsys):
+    """A loop against a closed loopback port: every request fails, and each says why."""
+    import json
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]  # closed again when the block ends: connections are refused
+    stop = tmp_path / 'stop'
+    assert probe.main(['loop', 'http://127.0.0.1:%d/' % port, '--until-file', str(stop),
+                       '--max-seconds', '0.5', '--interval', '0.1']) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result['requests'] >= 2
+    assert result['failed'] == result['requests']
+    assert result['stopped_by'] == 'limit'
+    assert result['failures'][0]['error'] and 'refused' in result['failures'][0]['error'].lower()
+    assert 0 <= result['failures'][0]['at'] < result['failures'][-1]['at'] <= 0.6
