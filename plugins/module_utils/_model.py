@@ -681,7 +681,7 @@ def vrrp_instances(services, hostvars, groups, host, group, settings=None, with_
         if isinstance(item, str):
             item = {'name': item}
         if not isinstance(item, dict):
-            raise ModelError('host %s: lvs_vrrp_track_interfaces[%d] must be a name or {name, weight}' % (i, host))
+            raise ModelError('host %s: lvs_vrrp_track_interfaces[%d] must be a name or {name, weight}' % (host, i))
         _unknown_keys(item, ('name', 'weight'), 'lvs_vrrp_track_interfaces[%d]' % i, host)
         track_interfaces.append({
             'name': _str(item.get('name'), 'lvs_vrrp_track_interfaces[%d].name' % i, host),

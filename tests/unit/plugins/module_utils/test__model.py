@@ -288,6 +288,7 @@ def test_vrrp_ipv6_unicast_and_extras(inventory):
     ({'notify': {'primary': '/x'}}, r"unknown key\(s\) primary"),
     ({'track_scripts': [{'name': 'Bad Name', 'script': '/x'}]}, r'track_scripts\[0\].name must match'),
     ({'bogus': 1}, r"unknown key\(s\) bogus"),
+    ({'track_interfaces': [['ens3']]}, r'host dir1: lvs_vrrp_track_interfaces\[0\] must be a name or \{name, weight\}'),
 ])
 def test_vrrp_invalid(inventory, settings, message):
     with pytest.raises(ModelError, match=message):
