@@ -15,6 +15,10 @@ the target must be a lab address: anything else is refused before a packet is se
   probe.py loop URL --until-file PATH [--max-seconds 900] [--interval 0.1]
       a steady request loop that stops when PATH exists or the time is up; counts
       answers and failures per answering host (JSON).
+  probe.py hold URL [--connections 6] [--seconds 20]
+      opens CONNECTIONS TCP connections to the URL's address and port, sends nothing,
+      keeps them open SECONDS, then closes them: established connections for a drain
+      to wait on (JSON: how many opened, when they closed).
 """
 
 import argparse
@@ -22,6 +26,7 @@ import ipaddress
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -141,6 +146,30 @@ def cmd_loop(args):
     return 0
 
 
+def cmd_hold(args):
+    parts = urllib.parse.urlsplit(args.url)
+    port = parts.port or (443 if parts.scheme == 'https' else 80)
+    family = socket.AF_INET6 if ':' in parts.hostname else socket.AF_INET
+    start = time.monotonic()
+    held, errors = [], []
+    for i in range(min(args.connections, 100)):
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.settimeout(REQUEST_TIMEOUT)
+        try:
+            sock.connect((parts.hostname, port))
+            held.append(sock)
+        except OSError as error:
+            errors.append(str(error))
+            sock.close()
+    opened = time.monotonic()
+    time.sleep(max(0.0, min(args.seconds, HARD_MAX_SECONDS) - (opened - start)))
+    for sock in held:
+        sock.close()
+    print(json.dumps({'url': args.url, 'opened': len(held), 'errors': errors,
+                      'opened_after': round(opened - start, 3), 'closed_after': round(time.monotonic() - start, 3)}))
+    return 0 if held and not errors else 1
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest='command', required=True)
@@ -160,6 +189,11 @@ def main(argv=None):
     loop.add_argument('--max-seconds', type=float, default=900)
     loop.add_argument('--interval', type=float, default=0.1)
     loop.set_defaults(func=cmd_loop)
+    hold = sub.add_parser('hold')
+    hold.add_argument('url')
+    hold.add_argument('--connections', type=int, default=6)
+    hold.add_argument('--seconds', type=float, default=20)
+    hold.set_defaults(func=cmd_hold)
     args = parser.parse_args(argv)
     lab_url(args.url)
     return args.func(args)

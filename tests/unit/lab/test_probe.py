@@ -57,3 +57,37 @@ def test_loop_counts_answers_and_says_why_a_request_failed(tmp_path, capsys):
     assert result['stopped_by'] == 'limit'
     assert result['failures'][0]['error'] and 'refused' in result['failures'][0]['error'].lower()
     assert 0 <= result['failures'][0]['at'] < result['failures'][-1]['at'] <= 0.6
+
+
+def test_hold_keeps_connections_open_then_closes_them(capsys):
+    """hold against a loopback listener: the connections are accepted, then closed by the probe."""
+    import json
+    import socket
+    import threading
+    server = socket.socket()
+    server.bind(('127.0.0.1', 0))
+    server.listen(8)
+    accepted = []
+
+    def accept():
+        for i in range(3):
+            conn, peer = server.accept()
+            accepted.append(conn)
+    thread = threading.Thread(target=accept)
+    thread.start()
+    port = server.getsockname()[1]
+    assert probe.main(['hold', 'http://127.0.0.1:%d/' % port, '--connections', '3', '--seconds', '0.3']) == 0
+    thread.join(5)
+    result = json.loads(capsys.readouterr().out)
+    assert result['opened'] == 3 and result['errors'] == []
+    assert 0.3 <= result['closed_after'] < 2
+    for conn in accepted:  # the probe closed its end: each read sees end of file
+        conn.settimeout(2)
+        assert conn.recv(1) == b''
+        conn.close()
+    server.close()
+
+
+def test_hold_refuses_outside_addresses():
+    with pytest.raises(SystemExit):
+        probe.main(['hold', 'http://10.0.0.1/', '--seconds', '0'])
