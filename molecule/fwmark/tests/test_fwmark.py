@@ -268,3 +268,31 @@ def test_same_frame_from_the_client_is_marked():
         seen = probe.packets()
     # the SYN, and the client's RST to the unexpected SYN-ACK
     assert seen["marked"] >= 1 and seen["unmarked"] == 0, seen
+
+
+def other_backend_present(host):
+    """Whether the rules of the backend not configured exist on the host."""
+    if BACKEND == "nftables":
+        return host.run("iptables -t mangle -S %s", CHAIN).rc == 0
+    return host.run("nft list table inet %s", TABLE).rc == 0
+
+
+def test_rules_of_the_other_backend_are_removed(host):
+    """As after a switch of lvs_colocated_firewall_backend: the other backend's rules, left
+    behind, make `check` report a difference, and `start` removes them."""
+    if BACKEND == "nftables":
+        leftover = "iptables -t mangle -N %s" % CHAIN
+    else:
+        leftover = "nft add table inet %s" % TABLE
+    assert not other_backend_present(host)
+    assert host.run("%s check", SCRIPT).rc == 0
+    host.check_output(leftover)
+    try:
+        assert other_backend_present(host)
+        assert host.run("%s check", SCRIPT).rc == 1
+        host.check_output("%s start", SCRIPT)
+        assert not other_backend_present(host)
+        assert host.run("%s check", SCRIPT).rc == 0
+    finally:
+        if other_backend_present(host):  # leave the node as found, whatever failed
+            host.run("iptables -t mangle -X %s" % CHAIN if BACKEND == "nftables" else "nft delete table inet %s" % TABLE)
