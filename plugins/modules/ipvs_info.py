@@ -24,6 +24,8 @@ options:
   counters:
     description:
       - Also read the packet, byte and connection counters and rates (two more C(ipvsadm) runs).
+      - The kernel adds its per-CPU counters into these totals every 2 seconds (the rate estimator's timer), so
+        they can lag by up to 2 seconds; wait that long after traffic (or after C(ipvsadm -Z)) before comparing.
     type: bool
     default: true
 extends_documentation_fragment:
