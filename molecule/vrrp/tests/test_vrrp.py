@@ -1,5 +1,8 @@
 """vrrp: two directors hold one VIP by VRRP (lvs.ha.director, IPVS driver none).
 
+Also the tests of the vrrp3 scenario (VRRPv3, advert_int 0.1 s): every figure comes
+from the rendered keepalived.conf, and the results file is named after the scenario.
+
 Real daemons and real packets: the client asks for the VIP over ARP, the live keepalived
 dumps the configuration it runs, and the master's keepalived is killed with SIGKILL (no
 priority-0 advertisement) to time how long the backup takes to hold the VIP.
@@ -8,6 +11,7 @@ The tests run in file order; the failover test comes last and restores the maste
 
 import functools
 import json
+import os
 import pathlib
 import re
 import subprocess
@@ -22,6 +26,7 @@ CONF = "/etc/keepalived/keepalived.conf"
 # Extra time allowed above VRRP's own timers: podman exec, polling, a loaded machine.
 MARGIN = 1.0
 RESULTS = pathlib.Path(__file__).resolve().parents[3] / "build" / "results"
+SCENARIO = os.environ.get("MOLECULE_SCENARIO_NAME") or "vrrp"
 # Written to the journal before the tests restart keepalived themselves.
 MARK = "lvs-ha-molecule: restarting keepalived"
 
@@ -42,10 +47,21 @@ def holds_vip(name):
     return (" %s/" % VIP) in out
 
 
-def setting(name, key):
+def setting(name, key, default=None):
     """A number from the vrrp_instance block of a director's rendered keepalived.conf."""
     conf = node(name).file(CONF).content_string
-    return float(re.search(r"^\s*%s\s+(\S+)\s*$" % key, conf, re.M).group(1))
+    found = re.search(r"^\s*%s\s+(\S+)\s*$" % key, conf, re.M)
+    if found is None and default is not None:
+        return default
+    return float(found.group(1))
+
+
+def advert_interval_dump(name):
+    """How keepalived's data dump shows the advert interval: seconds (v2), ms (v3)."""
+    advert_int = setting(name, "advert_int")
+    if setting(name, "version", 2) == 3:
+        return "Advert interval = %d milli-sec" % round(advert_int * 1000)
+    return "Advert interval = %d sec" % advert_int
 
 
 def roles():
@@ -99,7 +115,7 @@ def test_keepalived_runs_that_config(host):
     data = host.file("/tmp/keepalived.data").content_string
     assert "VRRP Instance = lvs_ipv4" in data
     assert "Priority = %d" % setting(host.backend.hostname, "priority") in data
-    assert "Advert interval = %g sec" % setting(host.backend.hostname, "advert_int") in data
+    assert advert_interval_dump(host.backend.hostname) in data
     assert re.search(r"^\s+%s dev eth0\b" % re.escape(VIP), data, re.M), data
     # no IPVS: no health-checker child, only the parent and the VRRP child
     assert len(host.process.filter(comm="keepalived")) == 2
@@ -165,7 +181,8 @@ def test_failover_when_keepalived_is_killed_on_the_master():
     preempt = time.monotonic() - started_at
 
     result = {
-        "scenario": "vrrp",
+        "scenario": SCENARIO,
+        "vrrp_version": int(setting(backup, "version", 2)),
         "event": "SIGKILL of keepalived on the master (no priority-0 advert)",
         "master": master,
         "backup": backup,
@@ -178,10 +195,10 @@ def test_failover_when_keepalived_is_killed_on_the_master():
         "preempt_back_s": round(preempt, 3),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "vrrp.json").write_text(json.dumps(result, indent=2) + "\n")
-    print("\nvrrp failover: %s held %s %.2f s after keepalived was SIGKILLed on %s "
+    (RESULTS / ("%s.json" % SCENARIO)).write_text(json.dumps(result, indent=2) + "\n")
+    print("\n%s failover: %s held %s %.2f s after keepalived was SIGKILLed on %s "
           "(bound %.2f s = 3 x advert_int %g + skew %.2f + margin %g); preempted back in %.2f s"
-          % (backup, VIP, failover, master, bound, advert_int, skew, MARGIN, preempt))
+          % (SCENARIO, backup, VIP, failover, master, bound, advert_int, skew, MARGIN, preempt))
 
     assert window[0] - 0.1 <= failover <= bound, result
     assert garp, "the client's ARP entry for %s did not move to %s" % (VIP, backup)
