@@ -17,9 +17,9 @@ help:
 	@echo "make test    everything: sanity, lint, unit, fast tier (podman), full tier (QEMU guests)"
 	@echo "make check   the everyday subset: sanity, lint, unit, fast tier"
 	@echo "make sanity | lint | unit | build-check | fast | lab | docs | build | clean"
-	@echo "  fast: molecule scenarios in podman containers (VRRP, real servers, fwmark rules)"
+	@echo "  fast: molecule scenarios in podman containers (VRRP v2 and v3, real servers, fwmark rules)"
 	@echo "  lab:  the ipvs modules' integration tests on real IPVS in a QEMU guest"
-	@echo "  lab-scenarios: the full-tier molecule scenarios (dr) on QEMU guests"
+	@echo "  lab-scenarios: the full-tier molecule scenarios (dr, colocated, ipvsadm) on QEMU guests"
 
 setup:
 	@tools/install-system-deps
@@ -40,14 +40,13 @@ fast: setup
 lab: setup
 	tests/integration/run-lab
 
-# The full-tier molecule scenarios (dr) on QEMU guests. Not yet part of `test`: see
-# docs/testing.md for their state.
+# The full-tier molecule scenarios (dr, colocated, ipvsadm) on QEMU guests.
 lab-scenarios: setup
 	tools/run-tier full
 
 check: sanity lint unit build-check fast
 
-test: sanity lint unit build-check fast lab
+test: sanity lint unit build-check fast lab lab-scenarios
 
 demo: setup
 	tools/demo
