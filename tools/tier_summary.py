@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 # Copyright: Contributors to the lvs.ha project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""tier-summary SCENARIO...: the measured figures of full-tier runs, from build/results.
+"""python3 tools/tier_summary.py SCENARIO...: the measured figures of full-tier runs, from build/results.
 
 Reads, per scenario, what tools/run-tier and the scenario left in build/results:
   SCENARIO.lab-up.log              the lab's boot-to-ready time ("ready in N s")
