@@ -32,7 +32,7 @@ def read(name):
 
 
 def action_seconds(log):
-    """{action: seconds} from molecule's log (the last run of each action counts)."""
+    """{action: seconds} from molecule's log (summed, should an action run more than once)."""
     seconds, action = {}, None
     for line in (log or '').splitlines():
         found = EXECUTING.search(line)
