@@ -29,6 +29,7 @@ import os
 import re
 import socket
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
@@ -103,6 +104,12 @@ class ServiceKey:
             return ['-f', str(self.fwmark)] + (['-6'] if self.family == 'ipv6' else [])
         return [_PROTOCOL_SWITCH[self.protocol], _addr_port(self.address, self.port)]
 
+    @cached_property
+    def name(self):
+        """The ipvsadm arguments naming this service as text, e.g. '-t 10.0.0.1:80'
+        (computed once: every rule line of a destination repeats it)."""
+        return ' '.join(self.args())
+
     def to_dict(self):
         """The key as the modules take and return it."""
         return {'protocol': self.protocol, 'address': self.address, 'port': self.port,
@@ -171,12 +178,14 @@ class Service:
 
 def canonical_ip(text):
     """The canonical text of an IPv4 or IPv6 address (as ipvsadm prints it), or None."""
-    for family in (socket.AF_INET, socket.AF_INET6):
-        try:
-            return socket.inet_ntop(family, socket.inet_pton(family, text))
-        except (OSError, ValueError):
-            continue
-    return None
+    try:
+        return socket.inet_ntop(socket.AF_INET, socket.inet_pton(socket.AF_INET, text))
+    except (OSError, ValueError):
+        pass
+    try:
+        return socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, text))
+    except (OSError, ValueError):
+        return None
 
 
 def _addr_port(address, port):
@@ -239,6 +248,8 @@ def destination_argument_spec():
 
 DESTINATION_OPTIONS = tuple(destination_argument_spec())
 _DESTINATION_OPTION_SET = frozenset(DESTINATION_OPTIONS)
+# What most destinations declare; the rest (thresholds, tunnel settings) is checked only when present.
+_COMMON_DESTINATION_OPTIONS = frozenset(('address', 'port', 'forwarding', 'weight'))
 # A service entry of the ipvs module (and of table_from_params).
 SERVICE_OPTIONS = tuple(key_argument_spec()) + tuple(service_argument_spec()) + ('state', 'destinations')
 _SERVICE_OPTION_SET = frozenset(SERVICE_OPTIONS)
@@ -403,12 +414,19 @@ def service_from_params(params, where='', destinations=True):
     service = Service(key, scheduler, persistent, netmask, engine, one_packet,
                       _sched_flags(_list(params, 'sched_flags', where), scheduler, where))
     if destinations:
+        known = service.destinations
         for index, item in enumerate(_list(params, 'destinations', where)):
-            dest = destination_from_params(item, key, '%sdestinations[%d].' % (where, index))
-            if dest.key in service.destinations:
+            try:
+                dest = destination_from_params(item, key)
+            except IpvsError:
+                # Again, naming the entry (cheaper than naming each of thousands up front).
+                destination_from_params(item, key, '%sdestinations[%d].' % (where, index))
+                raise
+            dkey = (dest.address, dest.port)
+            if dkey in known:
                 _fail('%sdestinations[%d].' % (where, index), 'address', item.get('address'),
-                      'duplicate destination %s in %s' % (_addr_port(*dest.key), key))
-            service.destinations[dest.key] = dest
+                      'duplicate destination %s in %s' % (_addr_port(*dkey), key))
+            known[dkey] = dest
     return service
 
 
@@ -417,10 +435,18 @@ def destination_from_params(params, key, where=''):
 
     Unknown options fail: the ipvs module hands destinations over unvalidated.
     Returns a Destination; raises IpvsError naming the option and value.
+
+    Written for tables of thousands: the usual values (absent, or an int in range) are
+    taken inline, anything else goes through the general checks that explain it.
     """
     _options(params, where, _DESTINATION_OPTION_SET, DESTINATION_OPTIONS)
+    get = params.get
     address = _address(params, 'address', where)
-    forwarding = _choice(params, 'forwarding', where, FORWARDING, 'dr')
+    forwarding = get('forwarding')
+    if forwarding is None:
+        forwarding = 'dr'
+    elif forwarding not in FORWARDING:
+        _choice(params, 'forwarding', where, FORWARDING)
     if _family(address) != key.family and forwarding != 'tunnel':
         _fail(where, 'address', str(address), 'is %s but service %s is %s; only tunnel forwarding '
               'may mix address families' % (_family(address), key, key.family))
@@ -432,13 +458,18 @@ def destination_from_params(params, key, where=''):
             _fail(where, 'port', port, 'must equal the service port %d with forwarding %s (the kernel '
                   'forwards dr and tunnel to the service port; use nat to change ports)'
                   % (key.port, forwarding))
-    weight = _int(params, 'weight', where, 0, MAX_WEIGHT, 1)
+    weight = get('weight')
+    if weight is None:
+        weight = 1
+    elif type(weight) is not int or not 0 <= weight <= MAX_WEIGHT:  # pylint: disable=unidiomatic-typecheck
+        weight = _int(params, 'weight', where, 0, MAX_WEIGHT)
+    if forwarding != 'tunnel' and params.keys() <= _COMMON_DESTINATION_OPTIONS:
+        return Destination(address, port, forwarding, weight)
     upper = _int(params, 'upper_threshold', where, 0, MAX_THRESHOLD)
     lower = _int(params, 'lower_threshold', where, 0, MAX_THRESHOLD)
     if lower and (upper is None or lower > upper):
         _fail(where, 'lower_threshold', lower, 'must not exceed upper_threshold (%s)' % upper)
-    tunnel = _tunnel(params, forwarding, where)
-    return Destination(address, port, forwarding, weight, upper, lower, *tunnel)
+    return Destination(address, port, forwarding, weight, upper, lower, *_tunnel(params, forwarding, where))
 
 
 def destination_key_from_params(params, key, where=''):
@@ -806,9 +837,9 @@ def render_service(command, service_or_key):
     """One -A/-E line for a Service, or a -D line for a Service or ServiceKey."""
     if command == '-D':
         key = getattr(service_or_key, 'key', service_or_key)
-        return ' '.join(['-D'] + key.args())
+        return '-D ' + key.name
     service = service_or_key
-    parts = [command] + service.key.args() + ['-s', service.scheduler]
+    parts = [command, service.key.name, '-s', service.scheduler]
     if service.persistent is not None:
         parts += ['-p', str(service.persistent)]
         if service.netmask is not None:
@@ -824,21 +855,22 @@ def render_service(command, service_or_key):
 
 def render_destination(command, key, dest):
     """One -a/-e/-d line for destination `dest` of the service `key`."""
-    parts = [command] + key.args() + ['-r', _addr_port(dest.address, dest.port)]
+    address = dest.address
+    real = ('[%s]:%d' if ':' in address else '%s:%d') % (address, dest.port)
     if command == '-d':
-        return ' '.join(parts)
-    parts += [_FORWARDING_SWITCH[dest.forwarding], '-w', str(dest.weight)]
+        return '-d %s -r %s' % (key.name, real)
+    line = '%s %s -r %s %s -w %d' % (command, key.name, real, _FORWARDING_SWITCH[dest.forwarding], dest.weight)
     if dest.upper_threshold:
-        parts += ['-x', str(dest.upper_threshold)]
+        line += ' -x %d' % dest.upper_threshold
     if dest.lower_threshold:
-        parts += ['-y', str(dest.lower_threshold)]
+        line += ' -y %d' % dest.lower_threshold
     # ipip is the default; naming it would break ipvsadm older than 1.30.
     if dest.forwarding == 'tunnel' and dest.tunnel_type not in (None, 'ipip'):
-        parts += ['--tun-type', dest.tunnel_type]
+        line += ' --tun-type ' + dest.tunnel_type
         if dest.tunnel_port is not None:
-            parts += ['--tun-port', str(dest.tunnel_port)]
-        parts.append('--tun-' + (dest.tunnel_checksum or 'nocsum'))
-    return ' '.join(parts)
+            line += ' --tun-port %d' % dest.tunnel_port
+        line += ' --tun-' + (dest.tunnel_checksum or 'nocsum')
+    return line
 
 
 def render_save(table):
@@ -1126,7 +1158,8 @@ class IpvsadmRunner(object):
 
     def apply(self, lines):
         """Feed rule lines to one `ipvsadm -R`. Returns (rc, stdout, stderr): -R goes on
-        after a failed line and its rc reflects only the last one, so callers re-read."""
+        after a line the kernel refuses (printing the kernel's error) and its rc reflects
+        only the last line, so callers look at stderr too, and re-read when it is not empty."""
         # The table was just read, so ipvsadm and the kernel module are known to work.
         return self._command([self.binary, '-R'], ''.join(line + '\n' for line in lines))
 
@@ -1223,12 +1256,12 @@ def saved_shows(text, lines):
 
 
 def _confirm(runner, lines, desired, purge, absent, absent_dests):
-    """Read the table back after `lines` were applied; return the lines that did not
-    take effect (none when the table is as planned)."""
+    """Read the table back after `lines` were applied and ipvsadm reported something;
+    return the lines that did not take effect (none when the table is as planned)."""
     saved = runner.run(['-S', '-n'])
     if saved_shows(saved, lines):
         # Visible in -S; thresholds are not, so check them where they are declared.
-        names = dict((' '.join(key.args()), key) for key in desired)
+        names = dict((key.name, key) for key in desired)
         touched = set(names.get(_RULE_KEY.match(line).group(1)) for line in lines) - {None}
         check = [key for key in touched if any(
             dest.upper_threshold is not None or dest.lower_threshold is not None
@@ -1280,6 +1313,10 @@ def reconcile(runner, desire, check_mode=False, diff_mode=False, purge=False):
     if not lines or check_mode:
         return result
     rc, out, err = runner.apply(lines)
+    if rc == 0 and not err.strip():
+        # ipvsadm -R prints an error for every line the kernel refuses and exits non-zero
+        # on a line it cannot parse: a silent, successful batch was applied whole.
+        return result
     remaining = _confirm(runner, lines, desired, purge, absent, absent_dests)
     if remaining:
         said = ' '.join(err.split()) or 'no error printed'

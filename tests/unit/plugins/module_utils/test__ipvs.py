@@ -839,7 +839,8 @@ def test_reconcile_applies_once_then_is_idempotent():
     want = desired(WEB)
     result = _ipvs.reconcile(runner, lambda current: (want, [], []))
     assert result['changed'] and result['commands'] == diff({}, want)
-    assert runner.applied == [result['commands']] and runner.reads == 2
+    assert runner.applied == [result['commands']]
+    assert runner.reads == 1        # ipvsadm -R said nothing: no read-back
     again = _ipvs.reconcile(runner, lambda current: (want, [], []))
     assert not again['changed'] and again['commands'] == [] and len(runner.applied) == 1
 
@@ -866,6 +867,31 @@ def test_reconcile_detects_partial_failure():
                                 '(ipvsadm -R rc=2): Memory allocation problem')
     assert error.value.details['not_applied'] == [lost]
     assert error.value.details['changed'] is True
+
+
+def test_reconcile_reads_back_when_ipvsadm_says_something():
+    """rc 0 with a message on stderr: read the table back; it matches, so a warning."""
+    runner = SimulatedRunner({}, stderr='Some kernel grumble\n')
+    result = _ipvs.reconcile(runner, lambda current: (desired(WEB), [], []))
+    assert runner.reads == 2 and result['changed']
+    assert result['warnings'] == ['ipvsadm -R reported (rc=0) but the table matches: Some kernel grumble']
+
+
+def test_reconcile_a_line_lost_without_a_word_is_planned_again():
+    """What a silent, successful batch does not do (ipvsadm never hides a refused line;
+    this simulates an older kernel ignoring an attribute) shows up in the next run's plan."""
+    lost = '-a -t 192.168.56.40:80 -r 192.168.56.42:80 -g -w 1'
+
+    class Silent(SimulatedRunner):
+        def apply(self, lines):
+            super(Silent, self).apply(lines)
+            return 0, '', ''
+
+    runner = Silent({}, lose=[lost])
+    first = _ipvs.reconcile(runner, lambda current: (desired(WEB), [], []))
+    assert first['changed'] and runner.reads == 1
+    again = _ipvs.reconcile(runner, lambda current: (desired(WEB), [], []))
+    assert again['commands'] == [lost]
 
 
 def test_reconcile_reads_thresholds_to_keep_them_on_edit():
@@ -935,7 +961,7 @@ def test_saved_shows_the_effect_of_applied_lines():
 
 
 def test_confirm_reads_back_without_parsing_when_it_can():
-    runner = SimulatedRunner({})
+    runner = SimulatedRunner({}, stderr='a warning\n')
     want = desired(WEB)
     parses = []
     original = _ipvs.parse_save
@@ -949,7 +975,7 @@ def test_confirm_reads_back_without_parsing_when_it_can():
         result = _ipvs.reconcile(runner, lambda current: (want, [], []))
     finally:
         _ipvs.parse_save = original
-    assert result['changed'] and parses == []         # the read-back was not parsed
+    assert result['changed'] and runner.reads == 2 and parses == []    # read back, not parsed
 
 
 def test_confirm_catches_a_lost_threshold_only_edit():
