@@ -32,8 +32,9 @@ requirements:
   - A Linux kernel with IPVS (C(ip_vs) built in, or as a module that C(modprobe) can load).
 notes:
   - Changes are fed to one C(ipvsadm -R) run. C(ipvsadm -R) is not atomic and its exit code only reflects its last line,
-    so the module reads the table again afterwards and fails, listing the lines that did not take effect, if it does not
-    match. Lines are ordered so that a batch cut short leaves a usable table.
+    but it prints the kernel's error for every line refused. When it prints anything or fails, the module reads the
+    table again and fails, listing the lines that did not take effect, if it does not match (a batch that ran without a
+    word is not read back). Lines are ordered so that a batch cut short leaves a usable table.
   - Upper and lower connection thresholds are not part of C(ipvsadm -S); they are read from C(ipvsadm -L -n --thresholds)
     only for the services where they matter.
 '''
