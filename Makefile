@@ -10,13 +10,14 @@ export ANSIBLE_CONFIG := $(CURDIR)/tests/ansible.cfg
 export CONTAINERS_CONF := $(CURDIR)/tests/podman/containers.conf
 PYTEST ?= pytest
 
-.PHONY: help setup sanity lint unit build-check fast lab lab-scenarios check test demo docs build clean
+.PHONY: help setup sanity lint unit build-check compat fast lab lab-scenarios check test demo docs build clean
 
 help:
 	@echo "make demo    bring up the dr lab, run playbooks/site.yml, show traffic through the VIP and a failover"
 	@echo "make test    everything: sanity, lint, unit, fast tier (podman), full tier (QEMU guests)"
 	@echo "make check   the everyday subset: sanity, lint, unit, fast tier"
-	@echo "make sanity | lint | unit | build-check | fast | lab | docs | build | clean"
+	@echo "make sanity | lint | unit | build-check | compat | fast | lab | docs | build | clean"
+	@echo "  compat: unit tests, build-check, syntax checks and the vrrp scenario under ansible-core 2.18"
 	@echo "  fast: molecule scenarios in podman containers (VRRP v2 and v3, real servers, fwmark rules)"
 	@echo "  lab:  the ipvs modules' integration tests on real IPVS in a QEMU guest"
 	@echo "  lab-scenarios: the full-tier molecule scenarios (dr, colocated, ipvsadm) on QEMU guests"
@@ -46,7 +47,7 @@ lab-scenarios: setup
 
 check: sanity lint unit build-check fast
 
-test: sanity lint unit build-check fast lab lab-scenarios
+test: sanity lint unit build-check compat fast lab lab-scenarios
 
 demo: setup
 	tools/demo
@@ -63,3 +64,7 @@ clean:
 
 build-check: setup
 	tools/build-check
+
+# The previous ansible-core release (2.18), in a venv of its own.
+compat: setup
+	tools/compat
