@@ -18,7 +18,7 @@ help:
 	@echo "make check   the everyday subset: sanity, lint, unit, fast tier"
 	@echo "make sanity | lint | unit | build-check | compat | fast | lab | docs | build | clean"
 	@echo "  compat: unit tests, build-check, syntax checks and the vrrp scenario under ansible-core 2.18"
-	@echo "  fast: molecule scenarios in podman containers (VRRP v2 and v3, real servers, fwmark rules)"
+	@echo "  fast: molecule scenarios in podman containers (VRRP v2 and v3, real servers, fwmark rules with iptables and nftables)"
 	@echo "  lab:  the ipvs modules' integration tests on real IPVS in a QEMU guest"
 	@echo "  lab-scenarios: the full-tier molecule scenarios (dr, colocated, ipvsadm) on QEMU guests"
 

@@ -130,10 +130,12 @@ def render_nft(ruleset, table=NFT_TABLE):
         '  chain prerouting {',
         '    type filter hook prerouting priority mangle; policy accept;',
         '    counter comment "%s"' % marker(ruleset),
-        '    iifname "%s" ether saddr @cluster_macs return' % interface,
+        '    iifname "%s" ether saddr @cluster_macs counter return' % interface,
     ]
+    # Every rule counts its packets, as iptables rules do: `nft list table inet lvs_ha`
+    # shows what was returned and what was marked.
     for rule in ruleset['rules']:
-        lines.append('    iifname "%s" %s daddr %s %s dport %d meta mark set %d'
+        lines.append('    iifname "%s" %s daddr %s %s dport %d counter meta mark set %d'
                      % (interface, 'ip' if rule['family'] == 'ipv4' else 'ip6', rule['vip'],
                         rule['protocol'], rule['port'], rule['mark']))
     lines += ['  }', '}']

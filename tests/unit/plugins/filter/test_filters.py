@@ -51,7 +51,7 @@ def test_fwmark_rules_ipv6_and_explicit_marks():
         ('web', 10, 'ipv4'), ('web6', 11, 'ipv6')]
     assert out['families'] == ['ipv4', 'ipv6']
     assert '--set-mark 11' in out['ip6tables'] and '--set-mark 11' not in out['iptables']
-    assert 'ip6 daddr 2001:db8::40 tcp dport 80 meta mark set 11' in out['nft']
+    assert 'ip6 daddr 2001:db8::40 tcp dport 80 counter meta mark set 11' in out['nft']
     assert [r['address'] for r in out['services'][1]['realservers']] == ['2001:db8::51', '2001:db8::52', '2001:db8::53']
 
 

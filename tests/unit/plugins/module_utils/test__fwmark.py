@@ -66,9 +66,9 @@ def test_rules_and_renderings_three_nodes():
         '  chain prerouting {\n'
         '    type filter hook prerouting priority mangle; policy accept;\n'
         '    counter comment "lvs-ha %s"\n'
-        '    iifname "ens4" ether saddr @cluster_macs return\n'
-        '    iifname "ens4" ip daddr 192.168.56.40 tcp dport 80 meta mark set 1001\n'
-        '    iifname "ens4" ip daddr 192.168.56.40 udp dport 53 meta mark set 1002\n'
+        '    iifname "ens4" ether saddr @cluster_macs counter return\n'
+        '    iifname "ens4" ip daddr 192.168.56.40 tcp dport 80 counter meta mark set 1001\n'
+        '    iifname "ens4" ip daddr 192.168.56.40 udp dport 53 counter meta mark set 1002\n'
         '  }\n'
         '}\n' % out['hash'])
     assert out['marker'] == 'lvs-ha ' + out['hash']
@@ -79,7 +79,7 @@ def test_ipv6_rendering_and_single_node():
     assert out['exclude_macs'] == [] and out['iptables'] == '' and out['families'] == ['ipv6']
     assert '-A LVS-HA -d 2001:db8::40/128 -p tcp -m tcp --dport 80 -j MARK --set-mark 7' in out['ip6tables']
     assert 'elements' not in out['nft']
-    assert 'ip6 daddr 2001:db8::40 tcp dport 80 meta mark set 7' in out['nft']
+    assert 'ip6 daddr 2001:db8::40 tcp dport 80 counter meta mark set 7' in out['nft']
 
 
 def test_hash_changes_with_the_rules_and_the_view():
