@@ -436,17 +436,12 @@ def destination_from_params(params, key, where=''):
     Unknown options fail: the ipvs module hands destinations over unvalidated.
     Returns a Destination; raises IpvsError naming the option and value.
 
-    Written for tables of thousands: the usual values (absent, or an int in range) are
-    taken inline, anything else goes through the general checks that explain it.
+    Written for tables of thousands: thresholds and tunnel settings, which few
+    destinations declare, are looked at only when one of them is there.
     """
     _options(params, where, _DESTINATION_OPTION_SET, DESTINATION_OPTIONS)
-    get = params.get
     address = _address(params, 'address', where)
-    forwarding = get('forwarding')
-    if forwarding is None:
-        forwarding = 'dr'
-    elif forwarding not in FORWARDING:
-        _choice(params, 'forwarding', where, FORWARDING)
+    forwarding = _choice(params, 'forwarding', where, FORWARDING, 'dr')
     if _family(address) != key.family and forwarding != 'tunnel':
         _fail(where, 'address', str(address), 'is %s but service %s is %s; only tunnel forwarding '
               'may mix address families' % (_family(address), key, key.family))
@@ -458,11 +453,7 @@ def destination_from_params(params, key, where=''):
             _fail(where, 'port', port, 'must equal the service port %d with forwarding %s (the kernel '
                   'forwards dr and tunnel to the service port; use nat to change ports)'
                   % (key.port, forwarding))
-    weight = get('weight')
-    if weight is None:
-        weight = 1
-    elif type(weight) is not int or not 0 <= weight <= MAX_WEIGHT:  # pylint: disable=unidiomatic-typecheck
-        weight = _int(params, 'weight', where, 0, MAX_WEIGHT)
+    weight = _int(params, 'weight', where, 0, MAX_WEIGHT, 1)
     if forwarding != 'tunnel' and params.keys() <= _COMMON_DESTINATION_OPTIONS:
         return Destination(address, port, forwarding, weight)
     upper = _int(params, 'upper_threshold', where, 0, MAX_THRESHOLD)
@@ -855,8 +846,7 @@ def render_service(command, service_or_key):
 
 def render_destination(command, key, dest):
     """One -a/-e/-d line for destination `dest` of the service `key`."""
-    address = dest.address
-    real = ('[%s]:%d' if ':' in address else '%s:%d') % (address, dest.port)
+    real = _addr_port(dest.address, dest.port)
     if command == '-d':
         return '-d %s -r %s' % (key.name, real)
     line = '%s %s -r %s %s -w %d' % (command, key.name, real, _FORWARDING_SWITCH[dest.forwarding], dest.weight)
