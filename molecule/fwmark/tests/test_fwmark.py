@@ -244,12 +244,12 @@ def marked(found):
 
 
 def returned(found, mac_address):
-    """Packets returned unmarked for frames from mac_address (nftables: one rule for the
-    whole set of the other nodes' MACs)."""
-    if BACKEND == "nftables":
-        rules = [r for r in found if "@cluster_macs" in r and r.endswith(" return")]
-    else:
-        rules = [return_rule(list(found), mac_address)]
+    """Packets returned unmarked for frames from mac_address. nftables: one rule for the
+    whole set of the other nodes' MACs, in the inet family, so it also counts whatever
+    else those nodes send (IPv6 neighbour discovery, say); iptables: IPv4 only, per MAC."""
+    if BACKEND == "iptables":
+        return found[return_rule(list(found), mac_address)]
+    rules = [r for r in found if "@cluster_macs" in r and r.endswith(" return")]
     assert len(rules) == 1, (mac_address, found)
     return found[rules[0]]
 
@@ -264,8 +264,9 @@ def test_request_from_the_client_is_marked():
     assert seen["marked"] >= 3 and seen["unmarked"] == 0, seen  # handshake, request, ...
     after = rule_counters(holder)
     assert marked(after) - marked(before) >= 3, (before, after)
-    assert all(returned(after, mac(other)) == returned(before, mac(other))
-               for other in NODES if other != holder), (before, after)
+    if BACKEND == "iptables":  # nftables' RETURN counts the other nodes' own packets too
+        assert all(returned(after, mac(other)) == returned(before, mac(other))
+                   for other in NODES if other != holder), (before, after)
 
 
 def test_requests_forwarded_by_the_other_nodes_are_not_marked():
@@ -277,7 +278,9 @@ def test_requests_forwarded_by_the_other_nodes_are_not_marked():
             seen = probe.packets()
         assert seen == {"marked": 0, "unmarked": 1}, (peer, seen)
         after = rule_counters(holder)
-        assert returned(after, mac(peer)) - returned(before, mac(peer)) == 1, (peer, before, after)
+        # nftables: at least the SYN (its RETURN rule also counts the peers' own packets)
+        extra = returned(after, mac(peer)) - returned(before, mac(peer))
+        assert extra == 1 if BACKEND == "iptables" else extra >= 1, (peer, before, after)
         assert marked(after) == marked(before), (peer, before, after)
 
 
