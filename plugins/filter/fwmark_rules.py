@@ -143,41 +143,21 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.lvs.ha.plugins.module_utils._fwmark import CHAIN, NFT_TABLE, FwmarkError
-from ansible_collections.lvs.ha.plugins.module_utils._fwmark import fwmark_rules as _fwmark_rules
-from ansible_collections.lvs.ha.plugins.module_utils._model import (
-    ModelError, group_hosts, host_interface, host_mac, normalise_services)
-
-try:
-    import netaddr
-except ImportError:  # pragma: no cover - netaddr is a controller requirement of this filter
-    netaddr = None
-
-
-def _normalise_mac(mac, host):
-    if netaddr is None:
-        raise AnsibleFilterError('lvs.ha.fwmark_rules: the netaddr Python library is required on the controller')
-    try:
-        return str(netaddr.EUI(mac, dialect=netaddr.mac_unix_expanded)).lower()
-    except (netaddr.AddrFormatError, TypeError, ValueError):
-        raise AnsibleFilterError('lvs.ha.fwmark_rules: lvs_mac: host %s has an invalid MAC address %r' % (host, mac))
+from ansible_collections.lvs.ha.plugins.module_utils._fwmark import CHAIN, NFT_TABLE
+from ansible_collections.lvs.ha.plugins.module_utils._model import ModelError, Hosts, fwmark_of, normalise_services
 
 
 def fwmark_rules(services, hostvars, groups, host, group='lvs_colocated', interface=None, fwmark_base=1000,
                  drained=None, removed=None, chain=CHAIN, table=NFT_TABLE):
     try:
+        hosts = Hosts(hostvars, groups, interface)
         normalised = normalise_services(services, hostvars, groups, host=host, realservers_group=group,
                                         interface=interface, use_fwmarks=True, fwmark_base=fwmark_base,
-                                        drained=drained, removed=removed)
-        nodes = []
-        for node in group_hosts(groups, group, 'lvs_colocated_group'):
-            nodes.append({'host': node,
-                          'mac': _normalise_mac(host_mac(hostvars, node, interface), node),
-                          'interface': host_interface(hostvars, node, interface)})
-        result = _fwmark_rules(normalised, nodes, host, chain=chain, table=table)
-    except (ModelError, FwmarkError) as exc:
+                                        drained=drained, removed=removed, hosts=hosts)
+        result = fwmark_of(normalised, hosts, {'lvs_colocated_group': group, 'lvs_colocated_chain': chain,
+                                               'lvs_colocated_nft_table': table}, host)
+    except ModelError as exc:
         raise AnsibleFilterError('lvs.ha.fwmark_rules: %s' % exc)
-    result['nodes'] = nodes
     result['services'] = normalised
     return result
 

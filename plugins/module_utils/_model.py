@@ -1,136 +1,258 @@
 # -*- coding: utf-8 -*-
 # Copyright: lvs.ha contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The lvs.ha variable model: normalise and validate ``lvs_virtual_services``.
+"""The lvs.ha variable model: the one gate every input passes on the controller.
 
 PRIVATE module_utils: not a public API, may change without notice. Used on the
-controller by the filters in ``plugins/filter/``; pure (no I/O), standard library only.
+controller by the filters in ``plugins/filter/``; pure (no I/O). Options, types, limits,
+patterns and defaults come from ``_schema.py``; this file adds the rules between
+options and between hosts, and resolves inventory hosts to addresses and MACs.
 
-One service is declared once in ``lvs_virtual_services``; :func:`normalise_services`
-turns the list into fully defaulted services whose real servers are resolved to
-addresses (inventory hosts through their ``lvs_address``/``lvs_address6`` or the
-gathered facts of their ``lvs_interface``). Every error is a :class:`ModelError` whose
-message names the variable and, where host data is involved, the host.
+:func:`cluster` is the entry point of the roles: one call per host per run returns
+everything the host needs (services, VRRP instances, its VIPs, firewall-mark rules,
+the IPVS table). Every refusal is a :class:`ModelError` whose message names the host,
+the variable and the value, and comes before any host is changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import json
 import re
 import zlib
 
+from ansible_collections.lvs.ha.plugins.module_utils import _schema
+from ansible_collections.lvs.ha.plugins.module_utils._schema import (
+    CHECK_KEYS, FWMARK_SPAN, HEALTH_CHECK, MAX_FWMARK, NOTIFY, OPTIONS, REALSERVER, SERVICE, SORRY_SERVER,
+    TRACK_INTERFACE, TRACK_SCRIPT, VRRP_AGREED, VRRP_V2_ADVERT, VRRP_V3_ADVERT)
+
+try:
+    import netaddr
+except ImportError:  # pragma: no cover - netaddr is a controller requirement (see README)
+    netaddr = None
+
 SERVICES_VAR = 'lvs_virtual_services'
-
-PROTOCOLS = ('tcp', 'udp', 'sctp')
-FORWARDING = ('dr', 'tunnel', 'nat')
-SCHEDULERS = ('rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos')
-SCHED_FLAGS = ('sh-fallback', 'sh-port', 'mh-fallback', 'mh-port', 'flag-1', 'flag-2', 'flag-3')
-CHECK_TYPES = ('http_get', 'ssl_get', 'tcp_check', 'misc_check', 'none')
-
-SERVICE_KEYS = (
-    'name', 'vip', 'protocol', 'port', 'fwmark', 'scheduler', 'sched_flags', 'persistent',
-    'persistence_netmask', 'forwarding', 'weight', 'realserver_port', 'realservers_group',
-    'realservers', 'health_check', 'delay_loop', 'inhibit_on_failure', 'quorum', 'hysteresis',
-    'sorry_server',
-)
-REALSERVER_KEYS = ('host', 'address', 'port', 'weight', 'upper_threshold', 'lower_threshold')
-CHECK_KEYS = {
-    'http_get': ('type', 'path', 'status_code', 'digest', 'virtualhost', 'connect_port',
-                 'connect_timeout', 'retry', 'delay_before_retry'),
-    'tcp_check': ('type', 'connect_port', 'connect_timeout', 'retry', 'delay_before_retry'),
-    'misc_check': ('type', 'misc_path', 'misc_timeout', 'misc_dynamic', 'retry', 'delay_before_retry'),
-    'none': ('type',),
-}
-CHECK_KEYS['ssl_get'] = CHECK_KEYS['http_get']
-
-NAME_RE = re.compile(r'^[a-z0-9][a-z0-9_-]*$')
-FWMARK_MAX = 0xFFFFFFFF
 DEFAULT_FWMARK_BASE = 1000
-FWMARK_SPAN = 1000  # allocated marks lie in [base, base + FWMARK_SPAN)
+# Kept for the callers of earlier releases; the schema holds the facts.
+PROTOCOLS = _schema.PROTOCOLS
+FORWARDING = _schema.FORWARDING
+SCHEDULERS = _schema.SCHEDULERS
+SCHED_FLAGS = _schema.SCHED_FLAGS
+CHECK_TYPES = _schema.CHECK_TYPES
+SERVICE_KEYS = tuple(SERVICE)
+REALSERVER_KEYS = tuple(REALSERVER)
+FWMARK_MAX = MAX_FWMARK
+NAME_RE = _schema.COMPILED['name']
+_TRUE = ('yes', 'true', 'on', '1', 'y')
+_FALSE = ('no', 'false', 'off', '0', 'n')
+_INT_RE = re.compile(r'\s*-?\d+\s*')
+_CONTROL = re.compile(r'[\x00-\x08\x0b-\x1f\x7f]')
 
 
 class ModelError(ValueError):
-    """Invalid user data; the message names the variable and, if relevant, the host."""
+    """Invalid user data; the message names the host, the variable and the value."""
 
-
-# --- small checks -----------------------------------------------------------------
 
 def _where(path, host):
     return 'host %s: %s' % (host, path) if host else path
 
 
-def _is_bool(value):
-    return isinstance(value, bool)
+def _fail(path, host, reason, value):
+    raise ModelError('%s %s, got %r' % (_where(path, host), reason, value))
 
 
-def _int(value, path, host, minimum=None, maximum=None, allow_none=False):
-    """Return ``value`` as an int (strings of digits allowed), checking the range."""
+# --- checks driven by the schema --------------------------------------------------
+
+def check_value(value, spec, path, host=None):
+    """Validate one value against its schema entry; return it typed and normalised.
+
+    ``None`` is returned as is (the caller applies defaults and ``required``).
+    """
     if value is None:
-        if allow_none:
-            return None
-        raise ModelError('%s is required' % _where(path, host))
-    if _is_bool(value):
-        raise ModelError('%s must be an integer, got %r' % (_where(path, host), value))
-    if isinstance(value, str) and re.match(r'^\s*\d+\s*$', value):
+        return None
+    kind = spec.get('type', 'raw')
+    fmt = spec.get('format')
+    if kind == 'str':
+        if fmt == 'mac':
+            return check_mac(value, path, host)
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or (fmt and not isinstance(value, str)):
+            _fail(path, host, 'must be a string', value)
+        value = str(value)
+        if fmt == 'ip':
+            return str(parse_ip(value, path, host))
+        if fmt == 'keepalived_text':
+            return check_keepalived_text(value, path, host)
+        if spec.get('choices'):
+            return _choice(value, spec['choices'], path, host)
+        pattern = spec.get('pattern')
+        if pattern and not _schema.matches(pattern, value):
+            _fail(path, host, 'must be %s' % _schema.PATTERNS[pattern][1], value)
+        return value
+    if kind == 'int':
+        if isinstance(value, bool) or not (isinstance(value, int) or isinstance(value, str) and _INT_RE.fullmatch(value)):
+            _fail(path, host, 'must be an integer', value)
         value = int(value)
-    if not isinstance(value, int):
-        raise ModelError('%s must be an integer, got %r' % (_where(path, host), value))
-    if minimum is not None and value < minimum or maximum is not None and value > maximum:
-        raise ModelError('%s must be between %s and %s, got %d' % (_where(path, host), minimum, maximum, value))
+        if spec.get('choices') and value not in spec['choices']:
+            _fail(path, host, 'must be one of: %s' % ', '.join(str(c) for c in spec['choices']), value)
+        return _range(value, spec, path, host)
+    if kind == 'float':
+        if isinstance(value, bool):
+            _fail(path, host, 'must be a number', value)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            _fail(path, host, 'must be a number', value)
+        if number != number or number in (float('inf'), float('-inf')):
+            _fail(path, host, 'must be a number', value)
+        number = _range(number, spec, path, host)
+        return int(number) if number.is_integer() else number
+    if kind == 'bool':
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in _TRUE + _FALSE:
+            return value.lower() in _TRUE
+        _fail(path, host, 'must be a boolean', value)
+    if kind == 'list':
+        if not isinstance(value, (list, tuple)):
+            _fail(path, host, 'must be a list (a string is not a list: write [%s])' % value
+                  if isinstance(value, str) else 'must be a list', value)
+        elements = spec.get('elements')
+        if elements in ('str', 'int', 'bool', 'float'):
+            item_spec = {'type': elements, 'choices': spec.get('choices'), 'pattern': spec.get('pattern'),
+                         'format': spec.get('format')}
+            return [check_value(item, item_spec, '%s[%d]' % (path, i), host) for i, item in enumerate(value)]
+        if elements == 'dict' and spec.get('options'):
+            return [check_options(item, spec['options'], '%s[%d]' % (path, i), host) for i, item in enumerate(value)]
+        return list(value)
+    if kind == 'dict':
+        if not isinstance(value, dict):
+            _fail(path, host, 'must be a mapping', value)
+        if spec.get('options'):
+            return check_options(value, spec['options'], path, host)
+        if spec.get('key_pattern'):
+            result = {}
+            for key, item in value.items():
+                key = check_value(key, {'type': 'str', 'pattern': spec['key_pattern']}, '%s key' % path, host)
+                if isinstance(item, bool):
+                    item = int(item)
+                result[key] = check_value(item if isinstance(item, str) else str(item),
+                                          {'type': 'str', 'pattern': spec['value_pattern']},
+                                          '%s.%s' % (path, key), host)
+            return result
+        return dict(value)
     return value
 
 
-def _number(value, path, host, minimum=0):
-    if _is_bool(value) or not isinstance(value, (int, float)):
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            raise ModelError('%s must be a number, got %r' % (_where(path, host), value))
-    if value <= minimum:
-        raise ModelError('%s must be greater than %s, got %s' % (_where(path, host), minimum, value))
-    return int(value) if float(value).is_integer() else float(value)
-
-
-def _bool(value, path, host):
-    if _is_bool(value):
-        return value
-    if isinstance(value, str) and value.lower() in ('yes', 'true', 'on', '1', 'no', 'false', 'off', '0'):
-        return value.lower() in ('yes', 'true', 'on', '1')
-    raise ModelError('%s must be a boolean, got %r' % (_where(path, host), value))
+def _range(value, spec, path, host):
+    low, high = spec.get('min'), spec.get('max')
+    if low is not None and value < low or high is not None and value > high:
+        _fail(path, host, 'must be between %s and %s' % (low, high), value)
+    return value
 
 
 def _choice(value, choices, path, host):
-    if not isinstance(value, str) or value.lower() not in choices:
-        raise ModelError('%s must be one of: %s, got %r' % (_where(path, host), ', '.join(choices), value))
-    return value.lower()
+    if isinstance(value, str):
+        for choice in choices:
+            if value.lower() == str(choice).lower():
+                return choice
+    _fail(path, host, 'must be one of: %s' % ', '.join(str(c) for c in choices), value)
 
 
-def _str(value, path, host, allow_none=False):
-    if value is None and allow_none:
-        return None
-    if not isinstance(value, str) or not value:
-        raise ModelError('%s must be a non-empty string, got %r' % (_where(path, host), value))
-    return value
+def check_options(raw, specs, path, host=None, keys=None):
+    """Validate a mapping against ``specs`` (only ``keys`` of it, if given).
 
-
-def _unknown_keys(data, allowed, path, host):
-    unknown = sorted(str(k) for k in data if k not in allowed)
+    Unknown keys are refused, required ones enforced, defaults filled in. Returns a new dict
+    with every allowed key.
+    """
+    if not isinstance(raw, dict):
+        _fail(path, host, 'must be a mapping', raw)
+    allowed = keys or tuple(specs)
+    unknown = sorted(str(k) for k in raw if k not in allowed)
     if unknown:
-        raise ModelError('%s: unknown key(s) %s; allowed: %s'
-                         % (_where(path, host), ', '.join(unknown), ', '.join(allowed)))
+        raise ModelError('%s: unknown key(s) %s; allowed: %s' % (_where(path, host), ', '.join(unknown),
+                                                                 ', '.join(allowed)))
+    result = {}
+    for key in allowed:
+        spec = specs[key]
+        value = check_value(raw.get(key), spec, '%s.%s' % (path, key), host)
+        if value is None:
+            if spec.get('required'):
+                raise ModelError('%s.%s is required' % (_where(path, host), key))
+            value = spec.get('default')
+            if isinstance(value, (list, dict)):
+                value = type(value)(value)
+        result[key] = value
+    return result
+
+
+def check_mac(value, path, host=None):
+    """A unicast MAC address as lower-case colon text (netaddr)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        digits = []
+        number = value
+        while number:
+            number, digit = divmod(number, 60)
+            digits.append(str(digit))
+        raise ModelError('%s must be a MAC address in quotes, got the number %d: YAML 1.1 reads an unquoted MAC '
+                         'such as %s as a base-60 number; write it as "%s"'
+                         % (_where(path, host), value, ':'.join(reversed(digits)) or '0',
+                            ':'.join(reversed(digits)) or '0'))
+    if not isinstance(value, str) or netaddr is None:
+        if netaddr is None:
+            raise ModelError('%s: the netaddr Python library is required on the controller' % _where(path, host))
+        _fail(path, host, 'must be a MAC address', value)
+    try:
+        mac = netaddr.EUI(value.strip(), dialect=netaddr.mac_unix_expanded)
+    except (netaddr.AddrFormatError, TypeError, ValueError):
+        _fail(path, host, 'must be a MAC address', value)
+    if mac.words[0] & 1 or int(mac) == 0:
+        _fail(path, host, 'must be the unicast MAC of an interface (not broadcast, multicast or zero)', value)
+    return str(mac).lower()
+
+
+def check_keepalived_text(value, path, host=None):
+    """Free keepalived configuration: no control characters, balanced braces and quotes per line."""
+    if _CONTROL.search(value):
+        _fail(path, host, 'must not contain control characters', value)
+    depth = 0
+    for number, line in enumerate(value.split('\n'), 1):
+        text = line.split('#', 1)[0].split('!', 1)[0]
+        if text.count('"') % 2:
+            raise ModelError('%s: line %d has an unbalanced quote, got %r' % (_where(path, host), number, line))
+        depth += text.count('{') - text.count('}')
+        if depth < 0:
+            raise ModelError('%s: line %d closes a brace that is not open, got %r'
+                             % (_where(path, host), number, line))
+    if depth:
+        _fail(path, host, 'must have balanced braces', value)
+    return value
 
 
 def parse_ip(value, path, host=None):
     """Return an ``ipaddress`` address for ``value`` or raise a ModelError naming ``path``."""
+    if not isinstance(value, str):
+        _fail(path, host, 'must be an IPv4 or IPv6 address', value)
     try:
-        return ipaddress.ip_address(str(value).strip())
+        return ipaddress.ip_address(value)
     except ValueError:
         raise ModelError('%s must be an IPv4 or IPv6 address, got %r' % (_where(path, host), value))
 
 
 def family_of(address):
     """'ipv4' or 'ipv6' for an address string."""
-    return 'ipv6' if ipaddress.ip_address(address).version == 6 else 'ipv4'
+    return 'ipv6' if ':' in address else 'ipv4'
+
+
+def check_vip(value, path, host=None):
+    """A VIP: a unicast host address (not unspecified, loopback, link-local, multicast or reserved)."""
+    address = parse_ip(value, path, host)
+    bad = ('unspecified' if address.is_unspecified else 'loopback' if address.is_loopback
+           else 'multicast' if address.is_multicast else 'link-local' if address.is_link_local
+           else 'reserved' if address.is_reserved or str(address) == '255.255.255.255' else None)
+    if bad:
+        _fail(path, host, 'must be a unicast host address, not a %s one' % bad, value)
+    return str(address)
 
 
 # --- host data --------------------------------------------------------------------
@@ -140,134 +262,157 @@ def fact_key(interface):
     return interface.replace('-', '_').replace(':', '_')
 
 
-def _hostvars_of(hostvars, host, variable):
-    try:
-        hv = hostvars[host]
-    except (KeyError, TypeError):
-        hv = None
-    if hv is None:
-        raise ModelError('%s: host %r is not in the inventory' % (variable, host))
-    return hv
-
-
 def _get(mapping, key, default=None):
     try:
         value = mapping[key]
-    except (KeyError, TypeError):
+    except (KeyError, TypeError, AttributeError):
         return default
-    return default if value is None else value
+    if value is None or type(value).__name__ in ('AnsibleUndefined', 'StrictUndefined', 'Undefined'):
+        return default
+    return value
+
+
+class Hosts:
+    """The inventory as the model reads it: each host's variables read once.
+
+    ``hostvars`` may be Ansible's HostVars (each access templates) or plain dicts.
+    """
+
+    def __init__(self, hostvars, groups, default_interface=None):
+        self.hostvars = hostvars
+        self.groups = groups or {}
+        self.default_interface = default_interface
+        self._values = {}
+
+    def var(self, host, name, variable):
+        """``name`` of ``host`` (None when unset); the host must be in the inventory."""
+        key = (host, name)
+        if key not in self._values:
+            if not isinstance(host, str) or host not in (self.hostvars or {}):
+                raise ModelError('%s: host %r is not in the inventory' % (variable, host))
+            self._values[key] = _get(_get(self.hostvars, host, {}), name)
+        return self._values[key]
+
+    def group(self, group, variable):
+        """The hosts of an inventory group; a group missing from the inventory is an error."""
+        hosts = _get(self.groups, group)
+        if hosts is None:
+            raise ModelError('%s: inventory group %r does not exist' % (variable, group))
+        return list(hosts)
+
+    def interface(self, host, variable='lvs_interface', default=None):
+        value = self.var(host, 'lvs_interface', variable) or default or self.default_interface
+        if not value:
+            raise ModelError('%s is not set for host %s' % (variable, host))
+        return check_value(value, OPTIONS['lvs_interface'], 'lvs_interface', host)
+
+    def _facts(self, host, interface, variable):
+        facts = self.var(host, 'ansible_facts', variable)
+        if not facts:
+            raise ModelError('%s: no facts gathered for host %s (gather facts of every cluster host '
+                             'first, or set its lvs_address/lvs_mac)' % (variable, host))
+        data = _get(facts, fact_key(interface))
+        if not data:
+            raise ModelError('%s: host %s has no interface %r in its facts (check lvs_interface)'
+                             % (variable, host, interface))
+        return data
+
+    def address(self, host, family='ipv4', variable=SERVICES_VAR, default_interface=None):
+        """The host's address on the segment: ``lvs_address``/``lvs_address6`` or from its facts."""
+        key = (host, '.address', family, default_interface)
+        if key in self._values:
+            return self._values[key]
+        name = 'lvs_address6' if family == 'ipv6' else 'lvs_address'
+        explicit = self.var(host, name, variable)
+        if explicit:
+            address = check_value(explicit, OPTIONS[name], name, host)
+            if family_of(address) != family:
+                raise ModelError('%s of host %s must be an %s address, got %r'
+                                 % (name, host, 'IPv6' if family == 'ipv6' else 'IPv4', explicit))
+        else:
+            interface = self.interface(host, default=default_interface)
+            data = self._facts(host, interface, variable)
+            if family == 'ipv4':
+                address = _get(_get(data, 'ipv4', {}), 'address')
+            else:
+                address = next((a.get('address') for a in _get(data, 'ipv6', [])
+                                if a.get('scope') == 'global' and a.get('address')), None)
+            if not address:
+                raise ModelError('%s: host %s has no %s address on %s; set %s for it'
+                                 % (variable, host, 'global IPv6' if family == 'ipv6' else 'IPv4', interface, name))
+            address = str(ipaddress.ip_address(address))
+        self._values[key] = address
+        return address
+
+    def mac(self, host, variable='lvs_mac'):
+        """The host's unicast MAC on its ``lvs_interface``: ``lvs_mac`` or from its facts, normalised."""
+        explicit = self.var(host, 'lvs_mac', variable)
+        if explicit is not None:
+            return check_mac(explicit, 'lvs_mac', host)
+        interface = self.interface(host)
+        try:
+            data = self._facts(host, interface, variable)
+        except ModelError:
+            raise ModelError('lvs_mac: no MAC address for host %s: set lvs_mac or gather its facts '
+                             '(interface %s)' % (host, interface))
+        mac = _get(data, 'macaddress')
+        if not mac:
+            raise ModelError('lvs_mac: host %s has no MAC address on %s in its facts; set lvs_mac' % (host, interface))
+        return check_mac(mac, 'lvs_mac (from the facts of %s)' % interface, host)
+
+    def owned(self, host):
+        """(addresses, network and broadcast addresses) of the host's segment, from what is known."""
+        addresses, edges = set(), set()
+        for name in ('lvs_address', 'lvs_address6'):
+            value = self.var(host, name, name)
+            if value:
+                addresses.add(str(value))
+        interface = self.var(host, 'lvs_interface', 'lvs_interface') or self.default_interface
+        data = _get(_get(self.var(host, 'ansible_facts', 'ansible_facts'), fact_key(str(interface or '')), {}), 'ipv4')
+        if data:
+            for key, target in (('address', addresses), ('network', edges), ('broadcast', edges)):
+                if _get(data, key):
+                    target.add(str(data[key]))
+        return addresses, edges
+
+
+# Functions of earlier releases, kept for the filters' callers.
+
+def group_hosts(groups, group, variable):
+    return Hosts({}, groups).group(group, variable)
 
 
 def host_interface(hostvars, host, default_interface=None, variable='lvs_interface'):
-    """The VIP-facing interface of ``host``: its ``lvs_interface`` or ``default_interface``."""
-    hv = _hostvars_of(hostvars, host, variable)
-    interface = _get(hv, 'lvs_interface') or default_interface
-    if not interface:
-        raise ModelError('%s is not set for host %s' % (variable, host))
-    return str(interface)
-
-
-def _interface_facts(hostvars, host, interface, variable):
-    hv = _hostvars_of(hostvars, host, variable)
-    facts = _get(hv, 'ansible_facts', {})
-    if not facts:
-        raise ModelError('%s: no facts gathered for host %s (gather facts of every cluster host '
-                         'first, or set its lvs_address/lvs_mac)' % (variable, host))
-    data = _get(facts, fact_key(interface))
-    if not data:
-        raise ModelError('%s: host %s has no interface %r in its facts (check lvs_interface)'
-                         % (variable, host, interface))
-    return data
+    return Hosts(hostvars, {}, default_interface).interface(host, variable)
 
 
 def host_address(hostvars, host, family='ipv4', default_interface=None, variable=SERVICES_VAR):
-    """The address of ``host`` on the load-balanced segment, of the given family.
-
-    ``lvs_address`` (IPv4) or ``lvs_address6`` (IPv6) when set, else the address of
-    the host's ``lvs_interface`` from its gathered facts (IPv6: the first global one).
-    """
-    hv = _hostvars_of(hostvars, host, variable)
-    name = 'lvs_address6' if family == 'ipv6' else 'lvs_address'
-    explicit = _get(hv, name)
-    if explicit:
-        address = parse_ip(explicit, name, host)
-        if family_of(str(address)) != family:
-            raise ModelError('%s of host %s must be an %s address, got %r'
-                             % (name, host, 'IPv6' if family == 'ipv6' else 'IPv4', explicit))
-        return str(address)
-    interface = host_interface(hostvars, host, default_interface)
-    data = _interface_facts(hostvars, host, interface, variable)
-    if family == 'ipv4':
-        address = _get(_get(data, 'ipv4', {}), 'address')
-    else:
-        address = next((a.get('address') for a in _get(data, 'ipv6', [])
-                        if a.get('scope') == 'global' and a.get('address')), None)
-    if not address:
-        raise ModelError('%s: host %s has no %s address on %s; set %s for it'
-                         % (variable, host, 'global IPv6' if family == 'ipv6' else 'IPv4', interface, name))
-    return str(ipaddress.ip_address(address))
+    return Hosts(hostvars, {}, default_interface).address(host, family, variable)
 
 
 def host_mac(hostvars, host, default_interface=None, variable='lvs_mac'):
-    """The MAC address of ``host`` on its ``lvs_interface``: ``lvs_mac`` or from facts (not normalised)."""
-    hv = _hostvars_of(hostvars, host, variable)
-    explicit = _get(hv, 'lvs_mac')
-    if explicit:
-        return str(explicit)
-    interface = host_interface(hostvars, host, default_interface)
-    try:
-        data = _interface_facts(hostvars, host, interface, variable)
-    except ModelError:
-        raise ModelError('lvs_mac: no MAC address for host %s: set lvs_mac or gather its facts '
-                         '(interface %s)' % (host, interface))
-    mac = _get(data, 'macaddress')
-    if not mac:
-        raise ModelError('lvs_mac: host %s has no MAC address on %s in its facts; set lvs_mac' % (host, interface))
-    return str(mac)
-
-
-def group_hosts(groups, group, variable):
-    """The hosts of an inventory group; a group missing from the inventory is an error."""
-    try:
-        hosts = groups[group]
-    except (KeyError, TypeError):
-        hosts = None
-    if hosts is None:
-        raise ModelError('%s: inventory group %r does not exist' % (variable, group))
-    return list(hosts)
+    return Hosts(hostvars, {}, default_interface).mac(host, variable)
 
 
 # --- services ---------------------------------------------------------------------
 
-def _health_check(raw, service, protocol, path, host):
+def _health_check(raw, protocol, rs_port, path, host):
     if raw is None:
         raw = {'type': 'tcp_check' if protocol == 'tcp' else 'none'}
     if isinstance(raw, str):
         raw = {'type': raw}
     if not isinstance(raw, dict):
-        raise ModelError('%s must be a mapping with a type, got %r' % (_where(path, host), raw))
-    ctype = _choice(raw.get('type', 'tcp_check'), CHECK_TYPES, path + '.type', host)
-    _unknown_keys(raw, CHECK_KEYS[ctype], path, host)
-    check = {'type': ctype}
+        _fail(path, host, 'must be a mapping with a type or a type name', raw)
+    ctype = check_value(raw.get('type', 'tcp_check'), HEALTH_CHECK['type'], path + '.type', host)
+    check = check_options(raw, HEALTH_CHECK, path, host, CHECK_KEYS[ctype])
+    check['type'] = ctype
     if ctype in ('http_get', 'ssl_get', 'tcp_check'):
-        check['connect_port'] = _int(raw.get('connect_port'), path + '.connect_port', host, 1, 65535, True)
-        check['connect_timeout'] = _int(raw.get('connect_timeout', 3), path + '.connect_timeout', host, 1, 3600)
-    if ctype != 'none':
-        check['retry'] = _int(raw.get('retry', 3), path + '.retry', host, 0, 1000)
-        check['delay_before_retry'] = _int(raw.get('delay_before_retry', 2), path + '.delay_before_retry', host,
-                                           0, 3600)
-    if ctype in ('http_get', 'ssl_get'):
-        url = raw.get('path', '/')
-        if not isinstance(url, str) or not url.startswith('/'):
-            raise ModelError('%s.path must be a URL path starting with /, got %r' % (_where(path, host), url))
-        check['path'] = url
-        check['status_code'] = _int(raw.get('status_code', 200), path + '.status_code', host, 100, 599)
-        check['digest'] = _str(raw.get('digest'), path + '.digest', host, allow_none=True)
-        check['virtualhost'] = _str(raw.get('virtualhost'), path + '.virtualhost', host, allow_none=True)
-    if ctype == 'misc_check':
-        check['misc_path'] = _str(raw.get('misc_path'), path + '.misc_path', host)
-        check['misc_timeout'] = _int(raw.get('misc_timeout'), path + '.misc_timeout', host, 1, 3600, True)
-        check['misc_dynamic'] = _bool(raw.get('misc_dynamic', False), path + '.misc_dynamic', host)
+        if protocol != 'tcp':
+            raise ModelError('%s: %s needs protocol tcp, the service is %s' % (_where(path, host), ctype, protocol))
+        if check['connect_port'] is None and rs_port is None:
+            raise ModelError('%s.connect_port is required: the service has no port' % _where(path, host))
+    if ctype == 'misc_check' and not check['misc_path']:
+        raise ModelError('%s.misc_path is required with misc_check' % _where(path, host))
     return check
 
 
@@ -275,31 +420,57 @@ def _sorry_server(raw, family, default_port, path, host):
     if raw is None:
         return None
     if isinstance(raw, str):
-        parts = raw.split()
+        parts = raw.split(' ')
+        if len(parts) > 2:
+            _fail(path, host, 'must be "ADDRESS" or "ADDRESS PORT"', raw)
         raw = {'address': parts[0], 'port': parts[1] if len(parts) > 1 else None}
-    if not isinstance(raw, dict):
-        raise ModelError('%s must be a mapping {address, port} or "ADDRESS PORT", got %r'
-                         % (_where(path, host), raw))
-    _unknown_keys(raw, ('address', 'port'), path, host)
-    address = parse_ip(raw.get('address'), path + '.address', host)
-    if family_of(str(address)) != family:
-        raise ModelError('%s.address must be of the VIP\'s family (%s), got %s' % (_where(path, host), family, address))
-    port = _int(raw.get('port', default_port), path + '.port', host, 0, 65535, allow_none=True)
-    return {'address': str(address), 'port': port}
+    server = check_options(raw, SORRY_SERVER, path, host)
+    if family_of(server['address']) != family:
+        raise ModelError('%s.address must be of the VIP\'s family (%s), got %s'
+                         % (_where(path, host), family, server['address']))
+    if server['port'] is None:
+        server['port'] = default_port
+    return server
 
 
-def _realserver_entries(service, groups, hostvars, default_group, path, host):
-    """(host or None, address or None, dict of options, entry path) for each real server."""
-    raw = service.get('realservers')
+def _netmask(value, family, path, host):
+    """The persistence granularity: an IPv4 netmask or prefix length, an IPv6 prefix length (as text)."""
+    text = str(value)
+    try:
+        if family == 'ipv4':
+            if text.isdigit():
+                if not 1 <= int(text) <= 32:
+                    raise ValueError(text)
+                return str(ipaddress.IPv4Network('0.0.0.0/%s' % text).netmask)
+            ipaddress.IPv4Network('0.0.0.0/' + text)
+            if not re.fullmatch(r'[0-9.]+', text):
+                raise ValueError(text)
+            return text
+        if text.isdigit() and 1 <= int(text) <= 128:
+            return str(int(text))
+        raise ValueError(text)
+    except ValueError:
+        raise ModelError('%s must be a netmask or prefix length (IPv4) or a prefix length 1-128 (IPv6), got %r'
+                         % (_where(path, host), value))
+
+
+def _sched_flags(flags, scheduler, path, host):
+    for flag in flags:
+        prefix = flag.split('-')[0]
+        if prefix in ('sh', 'mh') and prefix != scheduler:
+            raise ModelError('%s: %s is a flag of scheduler %s, the service uses %s, got %r'
+                             % (_where(path, host), flag, prefix, scheduler, flag))
+    return flags
+
+
+def _realserver_entries(service, hosts, default_group, path, host):
+    """(host or None, address or None, options, entry path) for each real server."""
+    raw = service['realservers']
     if raw is None:
-        group = service.get('realservers_group') or default_group
-        if not group:
-            raise ModelError('%s: no realservers and no realservers_group' % _where(path, host))
+        group = service['realservers_group'] or default_group
         gpath = path + '.realservers_group'
-        return [(h, None, {}, '%s (group %s)' % (gpath, group))
-                for h in group_hosts(groups, group, _where(gpath, host))]
-    if not isinstance(raw, list):
-        raise ModelError('%s.realservers must be a list, got %r' % (_where(path, host), raw))
+        return [(h, None, None, '%s (group %s)' % (gpath, group))
+                for h in hosts.group(group, _where(gpath, host))]
     entries = []
     for i, item in enumerate(raw):
         rpath = '%s.realservers[%d]' % (path, i)
@@ -309,20 +480,13 @@ def _realserver_entries(service, groups, hostvars, default_group, path, host):
                 item = {'address': item}
             except ValueError:
                 item = {'host': item}
-        if not isinstance(item, dict):
-            raise ModelError('%s must be a host name, an address or a mapping, got %r' % (_where(rpath, host), item))
-        _unknown_keys(item, REALSERVER_KEYS, rpath, host)
-        if ('host' in item) == ('address' in item):
-            raise ModelError('%s needs exactly one of host, address' % _where(rpath, host))
-        if 'host' in item:
-            name = _str(item['host'], rpath + '.host', host)
-            _hostvars_of(hostvars, name, _where(rpath + '.host', host))
-            entries.append((name, None, item, rpath))
-        else:
-            entries.append((None, str(parse_ip(item['address'], rpath + '.address', host)), item, rpath))
+        opts = check_options(item, REALSERVER, rpath, host)
+        if (opts['host'] is None) == (opts['address'] is None):
+            raise ModelError('%s needs exactly one of host, address, got %r' % (_where(rpath, host), item))
+        if opts['host'] is not None:
+            hosts.var(opts['host'], 'lvs_interface', _where(rpath + '.host', host))  # in the inventory?
+        entries.append((opts['host'], opts['address'], opts, rpath))
     return entries
-
-
 def allocate_fwmarks(services, base=DEFAULT_FWMARK_BASE, host=None):
     """Map service name -> firewall mark.
 
@@ -353,10 +517,12 @@ def allocate_fwmarks(services, base=DEFAULT_FWMARK_BASE, host=None):
     return marks
 
 
+
+
 def normalise_services(services, hostvars, groups, host=None, realservers_group='lvs_realservers',
                        interface=None, use_fwmarks=False, fwmark_base=DEFAULT_FWMARK_BASE, drained=None,
-                       removed=None):
-    """Normalise ``lvs_virtual_services``: defaults filled in, real servers resolved.
+                       removed=None, hosts=None, members=None):
+    """Normalise ``lvs_virtual_services``: validated, defaults filled in, real servers resolved.
 
     :param services: the user's list.
     :param hostvars: mapping host -> variables (Ansible ``hostvars``).
@@ -369,15 +535,21 @@ def normalise_services(services, hostvars, groups, host=None, realservers_group=
         allocating marks that are not given.
     :param drained: real servers (host names or addresses) to give weight 0.
     :param removed: real servers (host names or addresses) to leave out.
+    :param hosts: a :class:`Hosts` to share its cache (built from hostvars/groups if not).
+    :param members: a dict that receives host -> [(vip, forwarding, service)] for every
+        real server given as a host, removed ones included.
     :returns: list of service dicts (see docs/variables.md for the keys).
     """
     if services is None:
         services = []
-    if not isinstance(services, list):
-        raise ModelError('%s must be a list, got %s' % (_where(SERVICES_VAR, host), type(services).__name__))
-    drained = set(str(d) for d in (drained or []))
-    removed = set(str(r) for r in (removed or []))
-    base = _int(fwmark_base, 'lvs_fwmark_base', host, 1, FWMARK_MAX - FWMARK_SPAN)
+    services = check_value(services, {'type': 'list'}, SERVICES_VAR, host)
+    drained = set(check_value(drained or [], OPTIONS['lvs_director_drained'], 'lvs_director_drained', host))
+    removed = set(check_value(removed or [], OPTIONS['lvs_director_removed'], 'lvs_director_removed', host))
+    base = check_value(fwmark_base, OPTIONS['lvs_fwmark_base'], 'lvs_fwmark_base', host)
+    hosts = hosts or Hosts(hostvars, groups, interface)
+    if realservers_group is not None:
+        realservers_group = check_value(realservers_group, OPTIONS['lvs_realservers_group'],
+                                        'lvs_realservers_group', host)
 
     result = []
     names = set()
@@ -385,115 +557,98 @@ def normalise_services(services, hostvars, groups, host=None, realservers_group=
     for index, raw in enumerate(services):
         path = '%s[%d]' % (SERVICES_VAR, index)
         if not isinstance(raw, dict):
-            raise ModelError('%s must be a mapping, got %r' % (_where(path, host), raw))
-        name = raw.get('name')
-        if not isinstance(name, str) or not NAME_RE.match(name):
-            raise ModelError('%s.name must match [a-z0-9][a-z0-9_-]*, got %r' % (_where(path, host), name))
+            _fail(path, host, 'must be a mapping', raw)
+        name = check_value(raw.get('name'), SERVICE['name'], path + '.name', host)
+        if name is None:
+            raise ModelError('%s.name is required' % _where(path, host))
         path = '%s[%d] (%s)' % (SERVICES_VAR, index, name)
         if name in names:
             raise ModelError('%s: duplicate service name %r' % (_where(path, host), name))
         names.add(name)
-        _unknown_keys(raw, SERVICE_KEYS, path, host)
-
-        vip = parse_ip(raw.get('vip'), path + '.vip', host)
-        family = family_of(str(vip))
-        protocol = _choice(raw.get('protocol', 'tcp'), PROTOCOLS, path + '.protocol', host)
-        fwmark = _int(raw.get('fwmark'), path + '.fwmark', host, 1, FWMARK_MAX, allow_none=True)
-        port = _int(raw.get('port'), path + '.port', host, 1, 65535, allow_none=fwmark is not None)
-        forwarding = _choice(raw.get('forwarding', 'dr'), FORWARDING, path + '.forwarding', host)
-        rs_port = _int(raw.get('realserver_port'), path + '.realserver_port', host, 1, 65535, allow_none=True)
+        svc = check_options(raw, SERVICE, path, host)
+        vip = check_vip(svc['vip'], path + '.vip', host)
+        family = family_of(vip)
+        protocol, forwarding, fwmark, port = svc['protocol'], svc['forwarding'], svc['fwmark'], svc['port']
+        if port is None and (fwmark is None or use_fwmarks):
+            raise ModelError('%s.port is required%s' % (_where(path, host),
+                                                         ' (colocated marks match VIP and port)' if use_fwmarks else ''))
+        if fwmark is not None and port is not None and not use_fwmarks:
+            raise ModelError('%s.port: a service defined by fwmark %d has no port (the kernel matches the mark '
+                             'only; realserver_port gives the checks\' port), got port %r'
+                             % (_where(path, host), fwmark, port))
+        rs_port = svc['realserver_port']
         if rs_port is None:
             rs_port = port
-        if forwarding != 'nat' and rs_port != port:
+        if forwarding != 'nat' and rs_port != port and port is not None:
             raise ModelError('%s.realserver_port: %s forwarding cannot change the port (%s -> %s); use nat'
                              % (_where(path, host), forwarding, port, rs_port))
-        persistent = _int(raw.get('persistent'), path + '.persistent', host, 1, 2 ** 31, allow_none=True)
-        netmask = raw.get('persistence_netmask')
+        persistent = svc['persistent']
+        netmask = svc['persistence_netmask']
         if netmask is not None:
             if persistent is None:
-                raise ModelError('%s.persistence_netmask needs persistent' % _where(path, host))
-            netmask = str(netmask)
-            try:
-                if family == 'ipv4':
-                    ipaddress.IPv4Network('0.0.0.0/' + netmask)
-                else:
-                    netmask = str(_int(netmask, path + '.persistence_netmask', host, 1, 128))
-            except ValueError:
-                raise ModelError('%s.persistence_netmask must be a netmask (IPv4) or prefix length (IPv6), got %r'
-                                 % (_where(path, host), netmask))
-        flags = raw.get('sched_flags') or []
-        if not isinstance(flags, list):
-            raise ModelError('%s.sched_flags must be a list' % _where(path, host))
-        flags = [_choice(f, SCHED_FLAGS, path + '.sched_flags', host) for f in flags]
-        weight = _int(raw.get('weight', 1), path + '.weight', host, 0, 65535)
+                raise ModelError('%s.persistence_netmask needs persistent, got %r' % (_where(path, host), netmask))
+            netmask = _netmask(netmask, family, path + '.persistence_netmask', host)
+        flags = _sched_flags(svc['sched_flags'], svc['scheduler'], path + '.sched_flags', host)
+        weight = svc['weight']
 
-        entries = _realserver_entries(raw, groups, hostvars, realservers_group, path, host)
         realservers = []
         seen = {}
-        for rs_host, address, opts, rpath in entries:
+        for rs_host, address, opts, rpath in _realserver_entries(svc, hosts, realservers_group, path, host):
             if address is None:
-                address = host_address(hostvars, rs_host, family, interface, rpath)
+                address = hosts.address(rs_host, family, rpath)
             elif family_of(address) != family:
                 raise ModelError('%s.address must be of the VIP\'s family (%s), got %s'
                                  % (_where(rpath, host), family, address))
             if address in seen:
                 raise ModelError('%s: real server %s listed twice (%s)' % (_where(path, host), address, seen[address]))
             seen[address] = rs_host or address
+            if rs_host is not None and members is not None:
+                members.setdefault(rs_host, []).append((vip, forwarding, name))
             if address in removed or (rs_host and rs_host in removed):
                 continue
-            rs_weight = _int(opts.get('weight', weight), rpath + '.weight', host, 0, 65535)
+            rs_weight = weight if opts is None or opts['weight'] is None else opts['weight']
             if address in drained or (rs_host and rs_host in drained):
                 rs_weight = 0
-            this_port = _int(opts.get('port', rs_port), rpath + '.port', host, 1, 65535, allow_none=True)
-            if forwarding != 'nat' and this_port != port:
+            this_port = rs_port if opts is None or opts['port'] is None else opts['port']
+            if forwarding != 'nat' and this_port != port and port is not None:
                 raise ModelError('%s.port: %s forwarding cannot change the port (%s -> %s)'
                                  % (_where(rpath, host), forwarding, port, this_port))
-            realservers.append({
-                'name': rs_host or address,
-                'host': rs_host,
-                'address': address,
-                'port': this_port,
-                'weight': rs_weight,
-                'upper_threshold': _int(opts.get('upper_threshold', 0), rpath + '.upper_threshold', host, 0, 65535),
-                'lower_threshold': _int(opts.get('lower_threshold', 0), rpath + '.lower_threshold', host, 0, 65535),
-            })
+            upper = 0 if opts is None else opts['upper_threshold']
+            lower = 0 if opts is None else opts['lower_threshold']
+            if lower and (not upper or lower > upper):
+                raise ModelError('%s.lower_threshold must not exceed a non-zero upper_threshold (%s), got %d'
+                                 % (_where(rpath, host), upper, lower))
+            realservers.append({'name': rs_host or address, 'host': rs_host, 'address': address,
+                                'port': this_port, 'weight': rs_weight,
+                                'upper_threshold': upper, 'lower_threshold': lower})
 
-        quorum = _int(raw.get('quorum'), path + '.quorum', host, 1, FWMARK_MAX, allow_none=True)
-        hysteresis = _int(raw.get('hysteresis'), path + '.hysteresis', host, 0, FWMARK_MAX, allow_none=True)
+        quorum = svc['quorum']
         total = sum(r['weight'] for r in realservers)
         if realservers and total < (quorum or 1):
             raise ModelError('%s: the real servers\' total weight %d is below the quorum %d (keepalived rejects '
                              'this; is every real server drained?)' % (_where(path, host), total, quorum or 1))
         service = {
             'name': name,
-            'vip': str(vip),
+            'vip': vip,
             'family': family,
             'protocol': protocol,
             'port': port,
             'fwmark': fwmark,
-            'scheduler': _choice(raw.get('scheduler', 'wlc'), SCHEDULERS, path + '.scheduler', host),
+            'scheduler': svc['scheduler'],
             'sched_flags': flags,
             'persistent': persistent,
             'persistence_netmask': netmask,
             'forwarding': forwarding,
             'realserver_port': rs_port,
             'realservers': realservers,
-            'delay_loop': _int(raw.get('delay_loop', 6), path + '.delay_loop', host, 1, 86400),
-            'inhibit_on_failure': _bool(raw.get('inhibit_on_failure', False), path + '.inhibit_on_failure', host),
+            'delay_loop': svc['delay_loop'],
+            'inhibit_on_failure': svc['inhibit_on_failure'],
             'quorum': quorum,
-            'hysteresis': hysteresis,
+            'hysteresis': svc['hysteresis'],
             'sorry_server': _sorry_server(raw.get('sorry_server'), family, rs_port, path + '.sorry_server', host),
+            'health_check': _health_check(raw.get('health_check'), protocol, rs_port, path + '.health_check', host),
         }
-        service['health_check'] = _health_check(raw.get('health_check'), service, protocol,
-                                                path + '.health_check', host)
-        if service['health_check']['type'] in ('http_get', 'ssl_get', 'tcp_check') and protocol != 'tcp':
-            raise ModelError('%s.health_check: %s needs protocol tcp, the service is %s'
-                             % (_where(path, host), service['health_check']['type'], protocol))
-        if 'connect_port' in service['health_check'] and service['health_check']['connect_port'] is None \
-                and rs_port is None:
-            raise ModelError('%s.health_check.connect_port is required: the service has no port'
-                             % _where(path, host))
-        key = (family, protocol, str(vip), port) if fwmark is None else ('fwmark', fwmark)
+        key = (family, protocol, vip, port) if fwmark is None else ('fwmark', fwmark)
         if key in keys:
             if fwmark is not None:
                 raise ModelError('%s: fwmark %d of service %r collides with service %r'
@@ -506,19 +661,17 @@ def normalise_services(services, hostvars, groups, host=None, realservers_group=
         marks = allocate_fwmarks(result, base, host)
         for service in result:
             service['fwmark'] = marks[service['name']]
-    else:
-        allocate_fwmarks([s for s in result if s['fwmark'] is not None], base, host)  # collisions only
     return result
 
 
-def service_vips(services, extra=None, host=None):
+def service_vips(services, extra=None, host=None, variable='lvs_vrrp_extra_vips'):
     """The VIPs (strings, first-seen order) of the services plus ``extra``."""
     vips = []
     for service in services or []:
         if service['vip'] not in vips:
             vips.append(service['vip'])
-    for i, vip in enumerate(extra or []):
-        vip = str(parse_ip(vip, 'lvs_vrrp_extra_vips[%d]' % i, host))
+    for i, vip in enumerate(check_value(extra or [], {'type': 'list'}, variable, host)):
+        vip = check_vip(vip, '%s[%d]' % (variable, i), host)
         if vip not in vips:
             vips.append(vip)
     return vips
@@ -565,70 +718,57 @@ def ipvs_services(services):
 
 # --- real servers -----------------------------------------------------------------
 
-def realserver_vips(services, host, extra=None):
+def realserver_vips(services, host, extra=None, members=None):
     """The VIPs ``host`` must accept as a real server: list of {vip, family, forwarding, services}.
 
     :param extra: further VIPs (strings) held for DR, validated (``lvs_realserver_extra_vips``).
+    :param members: host -> [(vip, forwarding, service)] from :func:`normalise_services`
+        (includes real servers removed from the directors' table: they keep their VIPs).
 
     NAT real servers need no VIP (the director rewrites the destination); they are
     listed with their forwarding so the caller can document or check the route.
     """
+    if members is None:
+        members = {}
+        for service in services:
+            for rs in service['realservers']:
+                if rs['host'] is not None:
+                    members.setdefault(rs['host'], []).append((service['vip'], service['forwarding'], service['name']))
     result = {}
-    for service in services:
-        for rs in service['realservers']:
-            if rs['host'] != host:
-                continue
-            entry = result.setdefault((service['vip'], service['forwarding']), {
-                'vip': service['vip'], 'family': service['family'],
-                'forwarding': service['forwarding'], 'services': [],
-            })
-            entry['services'].append(service['name'])
-    for i, vip in enumerate(extra or []):
-        vip = str(parse_ip(vip, 'lvs_realserver_extra_vips[%d]' % i, host))
+    for vip, forwarding, name in members.get(host, ()):
+        entry = result.setdefault((vip, forwarding), {
+            'vip': vip, 'family': family_of(vip), 'forwarding': forwarding, 'services': [],
+        })
+        entry['services'].append(name)
+    for i, vip in enumerate(check_value(extra or [], {'type': 'list'}, 'lvs_realserver_extra_vips', host)):
+        vip = check_vip(vip, 'lvs_realserver_extra_vips[%d]' % i, host)
         result.setdefault((vip, 'dr'), {'vip': vip, 'family': family_of(vip), 'forwarding': 'dr', 'services': []})
     return list(result.values())
 
 
 # --- VRRP -------------------------------------------------------------------------
 
-VRRP_DEFAULTS = {
-    'virtual_router_id': 51,
-    'advert_int': 1,
-    'version': 2,
-    'nopreempt': False,
-    'preempt_delay': 0,
-    'unicast': False,
-    'interface': None,
-    'track_interfaces': [],
-    'track_scripts': [],
-    'notify': {},
-    'auth_pass': '',
-    'extra_vips': [],
-    'instance_name': 'lvs',
-    'state': 'BACKUP',
-    'priority': None,
-}
-NOTIFY_KEYS = ('master', 'backup', 'fault', 'stop', 'notify')
-TRACK_SCRIPT_KEYS = ('name', 'script', 'interval', 'timeout', 'weight', 'rise', 'fall')
+VRRP_SETTINGS = tuple(name[len('lvs_vrrp_'):] for name in OPTIONS if name.startswith('lvs_vrrp_'))
+VRRP_DEFAULTS = {key: OPTIONS['lvs_vrrp_' + key].get('default') for key in VRRP_SETTINGS}
+NOTIFY_KEYS = tuple(NOTIFY)
+TRACK_SCRIPT_KEYS = tuple(TRACK_SCRIPT)
 
 
-def vrrp_priorities(hostvars, groups, group, variable='lvs_vrrp_priority'):
+def vrrp_priorities(hostvars, groups, group, variable='lvs_vrrp_priority', hosts=None):
     """Map director host -> VRRP priority: its ``lvs_vrrp_priority`` or ``150 - 10 * index``.
 
     Priorities must be distinct (equal priorities are broken by address, which hides
     which node is meant to be master).
     """
-    hosts = group_hosts(groups, group, 'lvs_directors_group')
+    hosts = hosts or Hosts(hostvars, groups)
+    members = hosts.group(group, 'lvs_directors_group')
     result = {}
-    for index, host in enumerate(hosts):
-        hv = _hostvars_of(hostvars, host, variable)
-        value = _get(hv, 'lvs_vrrp_priority')
+    owners = {}
+    for index, host in enumerate(members):
+        value = hosts.var(host, 'lvs_vrrp_priority', variable)
         if value is None:
             value = max(150 - 10 * index, 1)
-        result[host] = _int(value, variable, host, 1, 254)
-    owners = {}
-    for host in hosts:
-        prio = result[host]
+        prio = result[host] = check_value(value, OPTIONS['lvs_vrrp_priority'], variable, host)
         if prio in owners:
             raise ModelError('%s: hosts %s and %s have the same priority %d; give distinct priorities'
                              % (variable, owners[prio], host, prio))
@@ -636,7 +776,65 @@ def vrrp_priorities(hostvars, groups, group, variable='lvs_vrrp_priority'):
     return result
 
 
-def vrrp_instances(services, hostvars, groups, host, group, settings=None, with_peers=False):
+def _vrrp_settings(raw, host):
+    """Validated VRRP settings (keys without the lvs_vrrp_ prefix), defaults filled in."""
+    raw = dict((k, v) for k, v in (raw or {}).items() if v is not None)
+    unknown = sorted(str(k) for k in raw if k not in VRRP_SETTINGS)
+    if unknown:
+        raise ModelError('host %s: lvs_vrrp_* settings: unknown key(s) %s; allowed: %s'
+                         % (host, ', '.join(unknown), ', '.join(VRRP_SETTINGS)))
+    out = {}
+    for key in VRRP_SETTINGS:
+        spec = OPTIONS['lvs_vrrp_' + key]
+        value = raw.get(key)
+        if key == 'track_interfaces' and isinstance(value, list):
+            value = [{'name': item} if isinstance(item, str) else item for item in value]
+            for i, item in enumerate(value):
+                if not isinstance(item, dict):
+                    raise ModelError('host %s: lvs_vrrp_track_interfaces[%d] must be a name or {name, weight}, got %r'
+                                     % (host, i, item))
+            value = [check_options(item, TRACK_INTERFACE, 'lvs_vrrp_track_interfaces[%d]' % i, host)
+                     for i, item in enumerate(value)]
+        else:
+            value = check_value(value, spec, 'lvs_vrrp_' + key, host)
+        if value is None:
+            value = spec.get('default')
+            if isinstance(value, (list, dict)):
+                value = type(value)(value)
+        out[key] = value
+    if out['notify']:
+        out['notify'] = dict((k, v) for k, v in sorted(out['notify'].items()) if v)
+    version, advert = out['version'], out['advert_int']
+    low, high = VRRP_V2_ADVERT if version == 2 else VRRP_V3_ADVERT
+    if version == 2 and advert != int(advert):
+        raise ModelError('host %s: lvs_vrrp_advert_int: VRRPv2 needs whole seconds, got %s; use lvs_vrrp_version 3'
+                         % (host, advert))
+    if not low <= advert <= high or version == 3 and round(advert * 100) != advert * 100:
+        raise ModelError('host %s: lvs_vrrp_advert_int must be between %s and %s seconds with VRRP version %d%s, '
+                         'got %s' % (host, low, high, version, ' (in steps of 0.01)' if version == 3 else '', advert))
+    if out['auth_pass'] and version == 3:
+        raise ModelError('host %s: lvs_vrrp_auth_pass: VRRPv3 has no authentication (RFC 5798); unset it or use '
+                         'lvs_vrrp_version 2, got %r' % (host, out['auth_pass']))
+    if out['nopreempt'] and out['state'] == 'MASTER':
+        raise ModelError('host %s: lvs_vrrp_nopreempt needs lvs_vrrp_state BACKUP, got MASTER' % host)
+    return out
+
+
+def _agree(settings, hosts, peers, host):
+    """Refuse a VRRP setting that a peer sets to another value (split brain)."""
+    for name in VRRP_AGREED:
+        key = name[len('lvs_vrrp_'):]
+        for peer in peers:
+            value = hosts.var(peer, name, name)
+            if value is None:
+                continue    # not set for the peer in the inventory: it gets the same value as this host
+            theirs = check_value(value, OPTIONS[name], name, peer)
+            if theirs != settings[key]:
+                raise ModelError('host %s: %s is %r here but %r on %s; every director of the group must use the '
+                                 'same value' % (host, name, settings[key], theirs, peer))
+
+
+def vrrp_instances(services, hostvars, groups, host, group, settings=None, with_peers=False, hosts=None):
     """The VRRP instances of ``host`` (one per address family of the VIPs).
 
     :param settings: dict of the ``lvs_vrrp_*`` variables without the prefix
@@ -644,76 +842,22 @@ def vrrp_instances(services, hostvars, groups, host, group, settings=None, with_
     :param with_peers: resolve the other directors' addresses (``peers`` of each
         instance) even without unicast, e.g. to open VRRP from them in a firewall.
     """
-    raw = dict(VRRP_DEFAULTS)
-    raw.update({k: v for k, v in (settings or {}).items() if v is not None})
-    _unknown_keys(raw, tuple(VRRP_DEFAULTS), 'lvs_vrrp_* settings', host)
-    hosts = group_hosts(groups, group, 'lvs_directors_group')
-    if host not in hosts:
+    hosts = hosts or Hosts(hostvars, groups)
+    raw = _vrrp_settings(settings, host)
+    members = hosts.group(group, 'lvs_directors_group')
+    if host not in members:
         raise ModelError('host %s: lvs_directors_group: the host is not in group %r' % (host, group))
-    priorities = vrrp_priorities(hostvars, groups, group)
-    priority = priorities[host] if raw['priority'] is None else _int(raw['priority'], 'lvs_vrrp_priority', host, 1, 254)
-    vrid = _int(raw['virtual_router_id'], 'lvs_vrrp_virtual_router_id', host, 1, 255)
-    advert = _number(raw['advert_int'], 'lvs_vrrp_advert_int', host)
-    version = _int(raw['version'], 'lvs_vrrp_version', host, 2, 3)
-    if version == 2 and advert != int(advert):
-        raise ModelError('host %s: lvs_vrrp_advert_int: VRRPv2 needs whole seconds, got %s; use lvs_vrrp_version 3'
-                         % (host, advert))
-    interface = raw['interface'] or host_interface(hostvars, host, None, 'lvs_interface')
-    state = _choice(raw['state'], ('master', 'backup'), 'lvs_vrrp_state', host).upper()
-    nopreempt = _bool(raw['nopreempt'], 'lvs_vrrp_nopreempt', host)
-    if nopreempt and state == 'MASTER':
-        raise ModelError('host %s: lvs_vrrp_nopreempt needs lvs_vrrp_state BACKUP' % host)
-    preempt_delay = _int(raw['preempt_delay'], 'lvs_vrrp_preempt_delay', host, 0, 1000)
-    unicast = _bool(raw['unicast'], 'lvs_vrrp_unicast', host)
-    auth_pass = raw['auth_pass'] or ''
-    if not isinstance(auth_pass, str) or len(auth_pass) > 8:
-        raise ModelError('host %s: lvs_vrrp_auth_pass must be a string of at most 8 characters' % host)
-    notify = raw['notify'] or {}
-    if not isinstance(notify, dict):
-        raise ModelError('host %s: lvs_vrrp_notify must be a mapping' % host)
-    _unknown_keys(notify, NOTIFY_KEYS, 'lvs_vrrp_notify', host)
-    notify = {k: _str(v, 'lvs_vrrp_notify.' + k, host) for k, v in sorted(notify.items()) if v}
-    tracks = raw['track_interfaces'] or []
-    if not isinstance(tracks, list):
-        raise ModelError('host %s: lvs_vrrp_track_interfaces must be a list' % host)
-    track_interfaces = []
-    for i, item in enumerate(tracks):
-        if isinstance(item, str):
-            item = {'name': item}
-        if not isinstance(item, dict):
-            raise ModelError('host %s: lvs_vrrp_track_interfaces[%d] must be a name or {name, weight}' % (host, i))
-        _unknown_keys(item, ('name', 'weight'), 'lvs_vrrp_track_interfaces[%d]' % i, host)
-        track_interfaces.append({
-            'name': _str(item.get('name'), 'lvs_vrrp_track_interfaces[%d].name' % i, host),
-            'weight': _int(item.get('weight'), 'lvs_vrrp_track_interfaces[%d].weight' % i, host, -253, 253, True),
-        })
-    scripts = raw['track_scripts'] or []
-    if not isinstance(scripts, list):
-        raise ModelError('host %s: lvs_vrrp_track_scripts must be a list' % host)
-    track_scripts = []
-    for i, item in enumerate(scripts):
-        path = 'lvs_vrrp_track_scripts[%d]' % i
-        if not isinstance(item, dict):
-            raise ModelError('host %s: %s must be a mapping {name, script, ...}' % (host, path))
-        _unknown_keys(item, TRACK_SCRIPT_KEYS, path, host)
-        name = item.get('name')
-        if not isinstance(name, str) or not NAME_RE.match(name):
-            raise ModelError('host %s: %s.name must match [a-z0-9][a-z0-9_-]*, got %r' % (host, path, name))
-        track_scripts.append({
-            'name': name,
-            'script': _str(item.get('script'), path + '.script', host),
-            'interval': _int(item.get('interval', 2), path + '.interval', host, 1, 3600),
-            'timeout': _int(item.get('timeout'), path + '.timeout', host, 1, 3600, True),
-            'weight': _int(item.get('weight'), path + '.weight', host, -253, 253, True),
-            'rise': _int(item.get('rise'), path + '.rise', host, 1, 1000, True),
-            'fall': _int(item.get('fall'), path + '.fall', host, 1, 1000, True),
-        })
+    peers_names = [peer for peer in members if peer != host]
+    _agree(raw, hosts, peers_names, host)
+    priorities = vrrp_priorities(hostvars, groups, group, hosts=hosts)
+    priority = priorities[host] if raw['priority'] is None else raw['priority']
+    interface = raw['interface'] or hosts.interface(host)
     vips = service_vips(services, raw['extra_vips'], host)
     if not vips:
-        raise ModelError('host %s: lvs_virtual_services/lvs_vrrp_extra_vips: no VIP to hold' % host)
-    name = raw['instance_name']
-    if not isinstance(name, str) or not NAME_RE.match(name):
-        raise ModelError('host %s: lvs_vrrp_instance_name must match [a-z0-9][a-z0-9_-]*' % host)
+        raise ModelError('host %s: lvs_virtual_services/lvs_vrrp_extra_vips: no VIP to hold, got none' % host)
+    if raw['auth_pass'] and any(family_of(v) == 'ipv6' for v in vips):
+        raise ModelError('host %s: lvs_vrrp_auth_pass: the IPv6 VIPs are held by VRRPv3, which has no '
+                         'authentication; unset it, got %r' % (host, raw['auth_pass']))
 
     instances = []
     for family in ('ipv4', 'ipv6'):
@@ -722,32 +866,190 @@ def vrrp_instances(services, hostvars, groups, host, group, settings=None, with_
             continue
         peers = []
         src = None
-        if unicast or with_peers:
-            variable = 'lvs_vrrp_unicast' if unicast else 'lvs_director_vrrp_firewall'
-            peers = [{'host': peer, 'family': family, 'address': host_address(hostvars, peer, family, None, variable)}
-                     for peer in hosts if peer != host]
-        if unicast:
-            src = host_address(hostvars, host, family, interface, 'lvs_vrrp_unicast')
+        if raw['unicast'] or with_peers:
+            variable = 'lvs_vrrp_unicast' if raw['unicast'] else 'lvs_director_vrrp_firewall'
+            peers = [{'host': peer, 'family': family, 'address': hosts.address(peer, family, variable)}
+                     for peer in peers_names]
+        if raw['unicast']:
+            src = hosts.address(host, family, 'lvs_vrrp_unicast', interface)
         instances.append({
-            'name': '%s_%s' % (name, family),
+            'name': '%s_%s' % (raw['instance_name'], family),
             'family': family,
             'interface': interface,
-            'virtual_router_id': vrid,
+            'virtual_router_id': raw['virtual_router_id'],
             'priority': priority,
-            'state': state,
-            'advert_int': advert,
+            'state': raw['state'],
+            'advert_int': raw['advert_int'],
             # keepalived speaks VRRPv3 for IPv6 whatever the global version
-            'version': 3 if family == 'ipv6' else version,
-            'nopreempt': nopreempt,
-            'preempt_delay': preempt_delay,
+            'version': 3 if family == 'ipv6' else raw['version'],
+            'nopreempt': raw['nopreempt'],
+            'preempt_delay': raw['preempt_delay'],
             'vips': ['%s/%d' % (v, 32 if family == 'ipv4' else 128) for v in fvips],
             'unicast_src_ip': src,
-            'unicast_peers': [p['address'] for p in peers] if unicast else [],
+            'unicast_peers': [p['address'] for p in peers] if raw['unicast'] else [],
             'peers': peers,
-            'track_interfaces': track_interfaces,
-            'track_scripts': [s['name'] for s in track_scripts],
-            'notify': notify,
-            'auth_pass': auth_pass if family == 'ipv4' and version == 2 else '',
+            'track_interfaces': raw['track_interfaces'],
+            'track_scripts': [s['name'] for s in raw['track_scripts']],
+            'notify': raw['notify'],
+            'auth_pass': raw['auth_pass'] if family == 'ipv4' else '',
         })
-    return {'instances': instances, 'track_scripts': track_scripts, 'priorities': priorities,
+    return {'instances': instances, 'track_scripts': raw['track_scripts'], 'priorities': priorities,
             'master': max(priorities, key=priorities.get)}
+
+
+# --- the one entry: a host's view of the cluster ----------------------------------
+
+ROLE_NAMES = ('director', 'realserver', 'colocated')
+# Variables of the collection's playbooks (lvs.ha.drain, lvs.ha.enable), known so that an
+# lvs_* variable that is no option at all (a typo) can be refused.
+PLAYBOOK_VARIABLES = ('lvs_drain_target', 'lvs_drain_timeout', 'lvs_drain_remove')
+
+
+def _settings(settings, role, host):
+    """The role's options from ``settings`` (the lvs_* variables in the role's context), validated."""
+    if not isinstance(settings, dict):
+        raise ModelError('host %s: the settings must be a mapping of lvs_* variables, got %r' % (host, settings))
+    for name in settings:
+        if (isinstance(name, str) and name.startswith('lvs_') and name not in OPTIONS
+                and name not in PLAYBOOK_VARIABLES and not name.startswith('lvs_ha')):
+            raise ModelError('host %s: %s is not a variable of lvs.ha (a typo?), got %r; see docs/variables.md'
+                             % (host, name, settings[name]))
+    opts = {}
+    for name in _schema.ROLES[role]:
+        spec = OPTIONS[name]
+        if name == 'lvs_virtual_services':
+            value = check_value(settings.get(name), {'type': 'list'}, name, host)    # items: normalise_services
+        elif name.startswith('lvs_vrrp_') and name != 'lvs_vrrp_priority':
+            value = settings.get(name)      # checked with the rules between them by _vrrp_settings
+        else:
+            value = check_value(settings.get(name), spec, name, host)
+        if value is None:
+            if spec.get('required'):
+                raise ModelError('host %s: %s is required' % (host, name))
+            value = spec.get('default')
+            if name == 'lvs_director_router_id':
+                value = check_value(host.split('.')[0], spec, name, host)
+            elif isinstance(value, (list, dict)):
+                value = type(value)(value)
+        opts[name] = value
+    if role == 'colocated':
+        group = opts['lvs_colocated_group']
+        opts.update(lvs_directors_group=group, lvs_realservers_group=group, lvs_director_fwmarks=True)
+    return opts
+
+
+def _check_vips(services, extra, hosts, cluster_hosts, host):
+    """No VIP is a cluster host's own address, or the network or broadcast address of its segment."""
+    vips = dict((s['vip'], '%s[%d] (%s).vip' % (SERVICES_VAR, i, s['name'])) for i, s in enumerate(services))
+    for vip in extra:
+        vips.setdefault(vip, 'lvs_vrrp_extra_vips')
+    for other in cluster_hosts:
+        addresses, edges = hosts.owned(other)
+        for vip, path in vips.items():
+            if vip in addresses:
+                raise ModelError('%s is the address of host %s, got %s; a VIP must be an address no cluster host '
+                                 'owns' % (_where(path, host), other, vip))
+            if vip in edges:
+                raise ModelError('%s is the network or broadcast address of the segment of host %s, got %s'
+                                 % (_where(path, host), other, vip))
+
+
+def _fingerprint(*parts):
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode('utf-8')).hexdigest()[:16]
+
+
+def cluster(settings, hostvars, groups, host, role, local_state=None, previous=None):
+    """Everything ``host`` needs as a ``role`` of the cluster, validated at one gate.
+
+    :param settings: the lvs_* variables as the role sees them (any not given take the
+        schema's default); an lvs_* name that is no option is refused.
+    :param local_state: ``{drained: [...], removed: [...]}`` kept by the drain and enable
+        playbooks, added to ``lvs_director_drained``/``lvs_director_removed``.
+    :param previous: an earlier result; returned as is when nothing it was made from changed
+        (one computation per host per run).
+    :returns: dict ``host``, ``role``, ``fingerprint``, ``settings`` (every option of the role,
+        validated), and by role ``services``, ``vrrp``, ``ipvs_services``, ``sysctls`` (directors),
+        ``realserver_vips`` (real servers), ``fwmark`` (colocated). See docs/variables.md.
+    """
+    if role not in ROLE_NAMES:
+        raise ModelError('host %s: role must be one of: %s, got %r' % (host, ', '.join(ROLE_NAMES), role))
+    fingerprint = _fingerprint(role, host, settings, local_state)
+    if isinstance(previous, dict) and previous.get('fingerprint') == fingerprint:
+        return previous
+    opts = _settings(settings, role, host)
+    hosts = Hosts(hostvars, groups, opts['lvs_interface'])
+    state = check_value(local_state or {}, {'type': 'dict'}, 'local fact lvs_ha', host)
+    result = {'host': host, 'role': role, 'fingerprint': fingerprint, 'settings': opts}
+    members = {}
+    director = role in ('director', 'colocated')
+    if director:
+        drained = opts['lvs_director_drained'] + check_value(state.get('drained', []), OPTIONS['lvs_director_drained'],
+                                                             'local fact lvs_ha: drained', host)
+        removed = opts['lvs_director_removed'] + check_value(state.get('removed', []), OPTIONS['lvs_director_removed'],
+                                                             'local fact lvs_ha: removed', host)
+        group = opts['lvs_directors_group']
+        if host not in hosts.group(group, _where('lvs_directors_group', host)):
+            raise ModelError('host %s: lvs_directors_group: the host is not in group %r' % (host, group))
+        if not opts['lvs_director_fwmarks'] and host in (_get(groups, opts['lvs_realservers_group']) or []):
+            raise ModelError('host %s: lvs_realservers_group: the host is both a director (%s) and a real server '
+                             '(%s): an LVS-DR director cannot serve its own VIP; use lvs.ha.colocated'
+                             % (host, group, opts['lvs_realservers_group']))
+    else:
+        drained = removed = []
+    services = normalise_services(opts['lvs_virtual_services'], hostvars, groups, host=host,
+                                  realservers_group=opts['lvs_realservers_group'],
+                                  interface=opts['lvs_interface'], use_fwmarks=bool(opts.get('lvs_director_fwmarks')),
+                                  fwmark_base=opts.get('lvs_fwmark_base', DEFAULT_FWMARK_BASE),
+                                  drained=drained, removed=removed, hosts=hosts, members=members)
+    cluster_hosts = set(members)
+    if director:
+        vrrp_settings = dict((name[len('lvs_vrrp_'):], opts[name]) for name in opts if name.startswith('lvs_vrrp_'))
+        vrrp_settings['interface'] = opts['lvs_vrrp_interface'] or opts['lvs_interface']
+        vrrp = vrrp_instances(services, hostvars, groups, host, opts['lvs_directors_group'], vrrp_settings,
+                              with_peers=opts['lvs_director_vrrp_firewall'] != 'none', hosts=hosts)
+        driver = opts['lvs_director_ipvs_driver']
+        if opts['lvs_director_sync_daemon'] and driver != 'keepalived':
+            raise ModelError('host %s: lvs_director_sync_daemon needs lvs_director_ipvs_driver keepalived, got %r'
+                             % (host, driver))
+        result.update(services=services, vrrp=vrrp,
+                      ipvs_services=_ipvs_table(services, host) if driver != 'none' else [])
+        cluster_hosts.update(vrrp['priorities'])
+        extra = service_vips([], opts['lvs_vrrp_extra_vips'], host)
+    else:
+        extra = []
+    if role in ('realserver', 'colocated'):
+        result['realserver_vips'] = realserver_vips(services, host, opts['lvs_realserver_extra_vips'], members)
+        if any(v['forwarding'] == 'tunnel' and v['family'] == 'ipv6' for v in result['realserver_vips']):
+            raise ModelError('host %s: lvs_virtual_services: tunnel forwarding to an IPv6 real server is not '
+                             'supported by lvs.ha.realserver (services %s); use dr or nat'
+                             % (host, ', '.join(s for v in result['realserver_vips'] if v['forwarding'] == 'tunnel'
+                                               and v['family'] == 'ipv6' for s in v['services'])))
+    if role == 'colocated':
+        result['fwmark'] = fwmark_of(services, hosts, opts, host)
+    _check_vips(services, extra, hosts, sorted(cluster_hosts | {host}), host)
+    return result
+
+
+def _ipvs_table(services, host):
+    """The lvs.ha.ipvs module's services, checked by the IPVS layer itself (so it cannot refuse them later)."""
+    from ansible_collections.lvs.ha.plugins.module_utils import _ipvs    # pylint: disable=import-outside-toplevel
+    table = ipvs_services(services)
+    try:
+        _ipvs.table_from_params(table, SERVICES_VAR)
+    except _ipvs.IpvsError as exc:
+        raise ModelError('host %s: %s (as an IPVS service)' % (host, exc))
+    return table
+
+
+def fwmark_of(services, hosts, opts, host):
+    """The firewall-mark rules of colocated node ``host`` (see _fwmark.fwmark_rules), MACs checked here."""
+    from ansible_collections.lvs.ha.plugins.module_utils import _fwmark    # pylint: disable=import-outside-toplevel
+    nodes = [{'host': node, 'mac': hosts.mac(node), 'interface': hosts.interface(node, 'lvs_interface')}
+             for node in hosts.group(opts['lvs_colocated_group'], 'lvs_colocated_group')]
+    try:
+        rules = _fwmark.fwmark_rules(services, nodes, host, chain=opts['lvs_colocated_chain'],
+                                     table=opts['lvs_colocated_nft_table'])
+    except _fwmark.FwmarkError as exc:
+        raise ModelError('host %s: %s' % (host, exc))
+    rules['nodes'] = nodes
+    return rules

@@ -80,7 +80,7 @@ def test_fwmark_rules_missing_facts_and_macs_name_the_host():
     out = fwmark_rules([WEB], hostvars, groups, 'node1')
     assert out['exclude_macs'] == ['52:54:00:ab:00:02', '52:54:00:ab:00:03']
     hostvars['node2']['lvs_mac'] = 'not-a-mac'
-    with pytest.raises(AnsibleFilterError, match=r"host node2 has an invalid MAC address 'not-a-mac'"):
+    with pytest.raises(AnsibleFilterError, match=r"host node2: lvs_mac must be a MAC address, got 'not-a-mac'"):
         fwmark_rules([WEB], hostvars, groups, 'node1')
     hostvars['node2']['lvs_mac'] = '52:54:00:ab:00:03'
     with pytest.raises(AnsibleFilterError, match=r'hosts node2 and node3 have the same MAC address'):
@@ -128,7 +128,7 @@ def test_vrrp_and_realserver_vips_filters():
 def test_ipvs_services_ipvsadm_lines_match_the_module_renderer():
     hostvars, groups = cluster(2, ipv6=True)
     services = virtual_services([dict(WEB, persistent=300, sched_flags=['sh-port'], scheduler='sh'),
-                                 dict(WEB6, fwmark=1001, forwarding='tunnel')],
+                                 dict(WEB6, port=None, realserver_port=80, fwmark=1001, forwarding='tunnel')],
                                 hostvars, groups, realservers_group='lvs_colocated')
     assert ipvs_services(services, format='ipvsadm') == [
         '-A -t 192.168.56.40:80 -s sh -p 300 -b sh-port',

@@ -100,7 +100,7 @@ def test_default_interface_used_when_host_sets_none(inventory):
 
 
 @pytest.mark.parametrize('change, message', [
-    ({'name': 'Web!'}, r'name must match'),
+    ({'name': 'Web!'}, r'name must be a name of lower-case letters'),
     ({'vip': '192.168.56.400'}, r'\(web\).vip must be an IPv4 or IPv6 address'),
     ({'protocol': 'icmp'}, r'protocol must be one of: tcp, udp, sctp'),
     ({'port': 70000}, r'port must be between 1 and 65535'),
@@ -117,7 +117,7 @@ def test_default_interface_used_when_host_sets_none(inventory):
     ({'realservers': ['2001:db8::1']}, r"must be of the VIP's family"),
     ({'realservers': ['rs1', '192.168.56.41']}, r'listed twice'),
     ({'health_check': {'type': 'http_get', 'path': 'x'}}, r'path must be a URL path'),
-    ({'health_check': {'type': 'misc_check'}}, r'misc_path must be a non-empty string'),
+    ({'health_check': {'type': 'misc_check'}}, r'misc_path is required with misc_check'),
     ({'health_check': {'type': 'tcp_check', 'path': '/'}}, r"unknown key\(s\) path"),
     ({'protocol': 'udp', 'health_check': 'tcp_check'}, r'tcp_check needs protocol tcp'),
     ({'weight': 0}, r"total weight 0 is below the quorum 1"),
@@ -184,11 +184,12 @@ def test_fwmarks_explicit_and_allocated_are_stable(inventory):
     assert {s['name']: s['fwmark'] for s in again} == marks
     fewer = norm(services[1:], inventory, use_fwmarks=True)
     assert {s['name']: s['fwmark'] for s in fewer} == {'tls': marks['tls'], 'dns': 7}
-    assert norm(services, inventory)[0]['fwmark'] is None
+    assert norm(services[:2], inventory)[0]['fwmark'] is None
 
 
 def test_fwmark_collision_rejected(inventory):
-    services = [dict(WEB, fwmark=10), dict(WEB, name='tls', vip='192.168.56.45', port=443, fwmark=10)]
+    services = [dict(WEB, port=None, realserver_port=80, fwmark=10),
+                dict(WEB, name='tls', vip='192.168.56.45', port=None, realserver_port=443, fwmark=10)]
     with pytest.raises(ModelError, match=r"fwmark 10 of service 'tls' collides with service 'web'"):
         norm(services, inventory)
 
@@ -210,7 +211,7 @@ def test_fwmark_service_without_port(inventory):
 def test_ipvs_services_shape(inventory):
     services = norm([dict(WEB, persistent=300, persistence_netmask='255.255.255.0', sched_flags=['sh-port'],
                           scheduler='sh'),
-                     dict(WEB, name='v6', vip='2001:db8::40', fwmark=9, forwarding='tunnel')], inventory)
+                     dict(WEB, name='v6', vip='2001:db8::40', port=None, realserver_port=80, fwmark=9, forwarding='tunnel')], inventory)
     v4, v6 = _model.ipvs_services(services)
     assert v4 == {
         'protocol': 'tcp', 'address': '192.168.56.40', 'port': 80, 'family': 'ipv4',
@@ -282,11 +283,11 @@ def test_vrrp_ipv6_unicast_and_extras(inventory):
 @pytest.mark.parametrize('settings, message', [
     ({'virtual_router_id': 256}, r'host dir1: lvs_vrrp_virtual_router_id must be between 1 and 255'),
     ({'advert_int': 0.5}, r'VRRPv2 needs whole seconds'),
-    ({'advert_int': 0}, r'host dir1: lvs_vrrp_advert_int must be greater than 0'),
+    ({'advert_int': 0}, r'host dir1: lvs_vrrp_advert_int must be between 1 and 255 seconds with VRRP version 2, got 0'),
     ({'state': 'MASTER', 'nopreempt': True}, r'lvs_vrrp_nopreempt needs lvs_vrrp_state BACKUP'),
-    ({'auth_pass': 'far-too-long'}, r'at most 8 characters'),
+    ({'auth_pass': 'far-too-long'}, r'lvs_vrrp_auth_pass must be at most 8 letters'),
     ({'notify': {'primary': '/x'}}, r"unknown key\(s\) primary"),
-    ({'track_scripts': [{'name': 'Bad Name', 'script': '/x'}]}, r'track_scripts\[0\].name must match'),
+    ({'track_scripts': [{'name': 'Bad Name', 'script': '/x'}]}, r'track_scripts\[0\].name must be a name of'),
     ({'bogus': 1}, r"unknown key\(s\) bogus"),
     ({'track_interfaces': [['ens3']]}, r'host dir1: lvs_vrrp_track_interfaces\[0\] must be a name or \{name, weight\}'),
 ])
@@ -323,14 +324,18 @@ def test_vrrp_peers_for_a_firewall(inventory):
 
 
 def test_vrrp_auth_only_for_v2_ipv4(inventory):
-    out = vrrp(inventory, services=[WEB, dict(WEB, name='v6', vip='2001:db8::40')], auth_pass='secret')
-    assert [i['auth_pass'] for i in out['instances']] == ['secret', '']
+    assert vrrp(inventory, services=[WEB], auth_pass='secret')['instances'][0]['auth_pass'] == 'secret'
+    # VRRPv3 (and so every IPv6 instance) has no authentication: refused, not dropped
+    with pytest.raises(ModelError, match=r"host dir1: lvs_vrrp_auth_pass: the IPv6 VIPs are held by VRRPv3.*'secret'"):
+        vrrp(inventory, services=[WEB, dict(WEB, name='v6', vip='2001:db8::40')], auth_pass='secret')
+    with pytest.raises(ModelError, match=r"host dir1: lvs_vrrp_auth_pass: VRRPv3 has no authentication"):
+        vrrp(inventory, services=[WEB], auth_pass='secret', version=3)
 
 
 def test_host_mac():
     hostvars = {'a': host('10.0.0.1', mac='52:54:00:AA:00:01'), 'b': {'lvs_mac': '52-54-00-aa-00-02'},
                 'c': {'lvs_interface': 'ens4'}}
-    assert _model.host_mac(hostvars, 'a') == '52:54:00:AA:00:01'
-    assert _model.host_mac(hostvars, 'b') == '52-54-00-aa-00-02'
+    assert _model.host_mac(hostvars, 'a') == '52:54:00:aa:00:01'
+    assert _model.host_mac(hostvars, 'b') == '52:54:00:aa:00:02'
     with pytest.raises(ModelError, match=r'lvs_mac: no MAC address for host c'):
         _model.host_mac(hostvars, 'c')
