@@ -1,0 +1,119 @@
+# -*- coding: utf-8 -*-
+# Copyright: lvs.ha contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: cluster
+short_description: One host's validated view of the cluster - the one gate of the roles
+version_added: 0.2.0
+author: lvs.ha contributors
+description:
+  - Validates every C(lvs_*) variable of the host against the collection's schema
+    (C(plugins/module_utils/_schema.py)) and the rules between options and between hosts
+    (VRRP peers agree on router id, advert interval, version and authentication; priorities
+    are distinct; a VIP is a unicast host address that no cluster host owns; MACs are
+    unicast and quoted; names, interfaces, paths and commands match strict patterns), and
+    returns everything the host needs in one result.
+  - The roles set it as the fact C(lvs_ha) in their C(preflight) entry point, before they
+    change anything; C(playbooks/site.yml) runs those preflights for every host first. The
+    result is public - playbooks read C(lvs_ha), never the roles' internal variables.
+  - Any refusal names the host, the variable and the value.
+  - Requires netaddr on the controller.
+positional: hostvars, groups, host, role
+options:
+  _input:
+    description:
+      - The C(lvs_*) variables as the role sees them, as a mapping of name to value. Any option
+        of the role not given takes its default; an C(lvs_*) name that is no variable of the
+        collection is refused (a typo).
+    type: dict
+    required: true
+  hostvars:
+    description: Ansible's C(hostvars).
+    type: dict
+    required: true
+  groups:
+    description: Ansible's C(groups).
+    type: dict
+    required: true
+  host:
+    description: The host (C(inventory_hostname)).
+    type: str
+    required: true
+  role:
+    description: The role the host plays.
+    type: str
+    choices: [director, realserver, colocated]
+    required: true
+  local_state:
+    description: C({drained, removed}) kept by the C(lvs.ha.drain) and C(lvs.ha.enable) playbooks.
+    type: dict
+  previous:
+    description: An earlier result; returned unchanged when its inputs were the same (computed once per run).
+    type: dict
+"""
+
+EXAMPLES = r"""
+- name: Compute and validate this host's view of the cluster
+  ansible.builtin.set_fact:
+    lvs_ha: >-
+      {{ dict(__names | zip(q('ansible.builtin.vars', *__names)))
+         | lvs.ha.cluster(hostvars, groups, inventory_hostname, 'director') }}
+  vars:
+    __names: "{{ q('ansible.builtin.varnames', '^lvs_') }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The host's view of the cluster.
+  type: dict
+  contains:
+    host:
+      description: The host.
+      type: str
+    role:
+      description: C(director), C(realserver) or C(colocated).
+      type: str
+    fingerprint:
+      description: Hash of the inputs; the same inputs give the same result.
+      type: str
+    settings:
+      description: Every option of the role, validated, with defaults filled in (colocated - the groups and marks set).
+      type: dict
+    services:
+      description: Directors - the normalised services (see P(lvs.ha.virtual_services#filter)).
+      type: list
+      elements: dict
+    vrrp:
+      description: Directors - VRRP instances, priorities and master (see P(lvs.ha.vrrp_instances#filter)).
+      type: dict
+    ipvs_services:
+      description: Directors - the O(lvs.ha.ipvs#module:services) of the M(lvs.ha.ipvs) module, checked by the IPVS layer.
+      type: list
+      elements: dict
+    realserver_vips:
+      description: Real servers - the VIPs to hold (see P(lvs.ha.realserver_vips#filter)).
+      type: list
+      elements: dict
+    fwmark:
+      description: Colocated nodes - the firewall-mark rules (see P(lvs.ha.fwmark_rules#filter)).
+      type: dict
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.lvs.ha.plugins.module_utils._model import ModelError, cluster as _cluster
+
+
+def cluster(settings, hostvars, groups, host, role, local_state=None, previous=None):
+    try:
+        return _cluster(settings, hostvars, groups, host, role, local_state=local_state, previous=previous)
+    except ModelError as exc:
+        raise AnsibleFilterError('lvs.ha.cluster: %s' % exc)
+
+
+class FilterModule:
+    def filters(self):
+        return {'cluster': cluster}
