@@ -178,7 +178,7 @@ def check_options(raw, specs, path, host=None, keys=None):
         value = check_value(raw.get(key), spec, '%s.%s' % (path, key), host)
         if value is None:
             if spec.get('required'):
-                raise ModelError('%s.%s is required' % (_where(path, host), key))
+                raise ModelError('%s.%s is required, got None' % (_where(path, host), key))
             value = spec.get('default')
             if isinstance(value, (list, dict)):
                 value = type(value)(value)
@@ -595,7 +595,7 @@ def normalise_services(services, hostvars, groups, host=None, realservers_group=
         seen = {}
         for rs_host, address, opts, rpath in _realserver_entries(svc, hosts, realservers_group, path, host):
             if address is None:
-                address = hosts.address(rs_host, family, rpath)
+                address = hosts.address(rs_host, family, _where(rpath, host))
             elif family_of(address) != family:
                 raise ModelError('%s.address must be of the VIP\'s family (%s), got %s'
                                  % (_where(rpath, host), family, address))
@@ -770,8 +770,8 @@ def vrrp_priorities(hostvars, groups, group, variable='lvs_vrrp_priority', hosts
             value = max(150 - 10 * index, 1)
         prio = result[host] = check_value(value, OPTIONS['lvs_vrrp_priority'], variable, host)
         if prio in owners:
-            raise ModelError('%s: hosts %s and %s have the same priority %d; give distinct priorities'
-                             % (variable, owners[prio], host, prio))
+            raise ModelError('host %s: %s: hosts %s and %s have the same priority %d; give distinct priorities'
+                             % (host, variable, owners[prio], host, prio))
         owners[prio] = host
     return result
 
@@ -925,7 +925,7 @@ def _settings(settings, role, host):
             value = check_value(settings.get(name), spec, name, host)
         if value is None:
             if spec.get('required'):
-                raise ModelError('host %s: %s is required' % (host, name))
+                raise ModelError('host %s: %s is required, got %r' % (host, name, settings.get(name)))
             value = spec.get('default')
             if name == 'lvs_director_router_id':
                 value = check_value(host.split('.')[0], spec, name, host)
