@@ -53,6 +53,12 @@ options:
   previous:
     description: An earlier result; returned unchanged when its inputs were the same (computed once per run).
     type: dict
+  fingerprint_only:
+    description:
+      - Return only the fingerprint of the inputs, without validating anything, so that a task can skip
+        setting an unchanged C(lvs_ha) again (Ansible spends time on every large fact it sets).
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -90,7 +96,9 @@ _value:
       description: Directors - VRRP instances, priorities and master (see P(lvs.ha.vrrp_instances#filter)).
       type: dict
     ipvs_services:
-      description: Directors - the O(lvs.ha.ipvs#module:services) of the M(lvs.ha.ipvs) module, checked by the IPVS layer.
+      description:
+        - Directors with the C(ipvsadm) driver - the O(lvs.ha.ipvs#module:services) of the M(lvs.ha.ipvs) module
+          (empty with the other drivers; the IPVS layer checks the table with every driver but C(none)).
       type: list
       elements: dict
     realserver_vips:
@@ -107,9 +115,10 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.lvs.ha.plugins.module_utils._model import ModelError, cluster as _cluster
 
 
-def cluster(settings, hostvars, groups, host, role, local_state=None, previous=None):
+def cluster(settings, hostvars, groups, host, role, local_state=None, previous=None, fingerprint_only=False):
     try:
-        return _cluster(settings, hostvars, groups, host, role, local_state=local_state, previous=previous)
+        return _cluster(settings, hostvars, groups, host, role, local_state=local_state, previous=previous,
+                        fingerprint_only=fingerprint_only)
     except ModelError as exc:
         raise AnsibleFilterError('lvs.ha.cluster: %s' % exc)
 

@@ -907,8 +907,6 @@ PLAYBOOK_VARIABLES = ('lvs_drain_target', 'lvs_drain_timeout', 'lvs_drain_remove
 
 def _settings(settings, role, host):
     """The role's options from ``settings`` (the lvs_* variables in the role's context), validated."""
-    if not isinstance(settings, dict):
-        raise ModelError('host %s: the settings must be a mapping of lvs_* variables, got %r' % (host, settings))
     for name in settings:
         if (isinstance(name, str) and name.startswith('lvs_') and name not in OPTIONS
                 and name not in PLAYBOOK_VARIABLES and not name.startswith('lvs_ha')):
@@ -958,7 +956,7 @@ def _fingerprint(*parts):
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode('utf-8')).hexdigest()[:16]
 
 
-def cluster(settings, hostvars, groups, host, role, local_state=None, previous=None):
+def cluster(settings, hostvars, groups, host, role, local_state=None, previous=None, fingerprint_only=False):
     """Everything ``host`` needs as a ``role`` of the cluster, validated at one gate.
 
     :param settings: the lvs_* variables as the role sees them (any not given take the
@@ -967,19 +965,28 @@ def cluster(settings, hostvars, groups, host, role, local_state=None, previous=N
         playbooks, added to ``lvs_director_drained``/``lvs_director_removed``.
     :param previous: an earlier result; returned as is when nothing it was made from changed
         (one computation per host per run).
+    :param fingerprint_only: return only the fingerprint of the inputs (cheap), so that a
+        caller can skip setting an unchanged result again.
     :returns: dict ``host``, ``role``, ``fingerprint``, ``settings`` (every option of the role,
-        validated), and by role ``services``, ``vrrp``, ``ipvs_services``, ``sysctls`` (directors),
+        validated), and by role ``services``, ``vrrp``, ``ipvs_services`` (directors),
         ``realserver_vips`` (real servers), ``fwmark`` (colocated). See docs/variables.md.
     """
     if role not in ROLE_NAMES:
         raise ModelError('host %s: role must be one of: %s, got %r' % (host, ', '.join(ROLE_NAMES), role))
+    if not isinstance(settings, dict):
+        raise ModelError('host %s: the settings must be a mapping of lvs_* variables, got %r' % (host, settings))
+    settings = dict((k, v) for k, v in (settings or {}).items() if not str(k).startswith('lvs_ha'))
     fingerprint = _fingerprint(role, host, settings, local_state)
+    if fingerprint_only:
+        return fingerprint
     if isinstance(previous, dict) and previous.get('fingerprint') == fingerprint:
         return previous
     opts = _settings(settings, role, host)
     hosts = Hosts(hostvars, groups, opts['lvs_interface'])
     state = check_value(local_state or {}, {'type': 'dict'}, 'local fact lvs_ha', host)
-    result = {'host': host, 'role': role, 'fingerprint': fingerprint, 'settings': opts}
+    # settings without the raw services: `services` holds them normalised (a fact's size costs time)
+    result = {'host': host, 'role': role, 'fingerprint': fingerprint,
+              'settings': dict((k, v) for k, v in opts.items() if k != SERVICES_VAR)}
     members = {}
     director = role in ('director', 'colocated')
     if director:
@@ -1011,8 +1018,10 @@ def cluster(settings, hostvars, groups, host, role, local_state=None, previous=N
         if opts['lvs_director_sync_daemon'] and driver != 'keepalived':
             raise ModelError('host %s: lvs_director_sync_daemon needs lvs_director_ipvs_driver keepalived, got %r'
                              % (host, driver))
-        result.update(services=services, vrrp=vrrp,
-                      ipvs_services=_ipvs_table(services, host) if driver != 'none' else [])
+        # The IPVS layer checks the table whoever programs it; the module's argument is kept
+        # for the ipvsadm driver only (a large table costs Ansible time in every fact).
+        table = _ipvs_table(services, host) if driver != 'none' else []
+        result.update(services=services, vrrp=vrrp, ipvs_services=table if driver == 'ipvsadm' else [])
         cluster_hosts.update(vrrp['priorities'])
         extra = service_vips([], opts['lvs_vrrp_extra_vips'], host)
     else:
