@@ -10,15 +10,16 @@ export ANSIBLE_CONFIG := $(CURDIR)/tests/ansible.cfg
 export CONTAINERS_CONF := $(CURDIR)/tests/podman/containers.conf
 PYTEST ?= pytest
 
-.PHONY: help setup sanity lint unit build-check compat fast lab lab-scenarios check test demo docs build clean
+.PHONY: help setup sanity lint unit build-check compat fast lab lab-scenarios check test demo docs build clean specs
 
 help:
 	@echo "make demo    bring up the dr lab, run playbooks/site.yml, show traffic through the VIP and a failover"
 	@echo "make test    everything: sanity, lint, unit, fast tier (podman), full tier (QEMU guests)"
 	@echo "make check   the everyday subset: sanity, lint, unit, fast tier"
-	@echo "make sanity | lint | unit | build-check | compat | fast | lab | docs | build | clean"
+	@echo "make sanity | lint | unit | build-check | compat | fast | lab | lab-scenarios | docs | build | specs | setup | clean"
+	@echo "  specs: write the roles' argument specs and docs/variables.md from plugins/module_utils/_schema.py"
 	@echo "  compat: unit tests, build-check, syntax checks and the vrrp scenario under ansible-core 2.18"
-	@echo "  fast: molecule scenarios in podman containers (VRRP v2 and v3, real servers, fwmark rules with iptables and nftables)"
+	@echo "  fast: molecule scenarios in podman containers (VRRP v2 and v3, real servers, fwmark rules with iptables and nftables, the gate)"
 	@echo "  lab:  the ipvs modules' integration tests on real IPVS in a QEMU guest"
 	@echo "  lab-scenarios: the full-tier molecule scenarios (dr, colocated, ipvsadm) on QEMU guests"
 
@@ -61,6 +62,9 @@ build: setup
 clean:
 	-tests/lab/lab down --all
 	rm -rf build tests/output .pytest_cache
+
+specs:
+	python3 tools/gen_specs.py
 
 build-check: setup
 	tools/build-check
