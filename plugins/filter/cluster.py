@@ -30,14 +30,6 @@ options:
         collection is refused (a typo).
     type: dict
     required: true
-  hostvars:
-    description: Ansible's C(hostvars).
-    type: dict
-    required: true
-  groups:
-    description: Ansible's C(groups).
-    type: dict
-    required: true
   host:
     description: The host (C(inventory_hostname)).
     type: str
@@ -59,6 +51,8 @@ options:
         setting an unchanged C(lvs_ha) again (Ansible spends time on every large fact it sets).
     type: bool
     default: false
+extends_documentation_fragment:
+  - lvs.ha.inventory
 """
 
 EXAMPLES = r"""

@@ -32,14 +32,6 @@ options:
     type: list
     elements: dict
     required: true
-  hostvars:
-    description: Ansible's C(hostvars).
-    type: dict
-    required: true
-  groups:
-    description: Ansible's C(groups).
-    type: dict
-    required: true
   host:
     description: The node whose rules are wanted (C(inventory_hostname)).
     type: str
@@ -73,6 +65,8 @@ options:
     description: Name of the nftables table (family C(inet)).
     type: str
     default: lvs_ha
+extends_documentation_fragment:
+  - lvs.ha.inventory
 """
 
 EXAMPLES = r"""

@@ -26,14 +26,6 @@ options:
     type: list
     elements: dict
     required: true
-  hostvars:
-    description: Ansible's C(hostvars).
-    type: dict
-    required: true
-  groups:
-    description: Ansible's C(groups).
-    type: dict
-    required: true
   host:
     description: The host evaluating the filter (C(inventory_hostname)), named in errors.
     type: str
@@ -64,6 +56,8 @@ options:
     type: list
     elements: str
     default: []
+extends_documentation_fragment:
+  - lvs.ha.inventory
 """
 
 EXAMPLES = r"""

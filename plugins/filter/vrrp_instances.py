@@ -23,14 +23,6 @@ options:
     type: list
     elements: dict
     required: true
-  hostvars:
-    description: Ansible's C(hostvars).
-    type: dict
-    required: true
-  groups:
-    description: Ansible's C(groups).
-    type: dict
-    required: true
   host:
     description: The director (C(inventory_hostname)).
     type: str
@@ -50,6 +42,8 @@ options:
     description: Resolve the other directors' addresses (C(peers)) even without unicast.
     type: bool
     default: false
+extends_documentation_fragment:
+  - lvs.ha.inventory
 """
 
 EXAMPLES = r"""
