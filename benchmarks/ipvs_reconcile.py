@@ -4,7 +4,7 @@
 """Benchmark lvs.ha.ipvs against raw ipvsadm on a lab guest, and its diff natively.
 
     .venv/bin/python benchmarks/ipvs_reconcile.py [--services 1000] [--destinations 10] [--sample 500]
-                                                 [--pairs 9] [--repeat 3]
+                                                 [--pairs 9] [--repeat 3] [--native]
 
 Run as root after `make setup`. Uses the lab's `single` scenario as LAB_NAME (default
 lvsha-bench): brings it up if it is down and takes it down again at the end.
@@ -21,6 +21,8 @@ On the guest, in the same run, for a table of SERVICES x DESTINATIONS:
   - the same as an Ansible task from the controller (SSH, transfer, everything).
 On this machine: parse of the guest's recorded `ipvsadm -S -n` plus validation of the
 declared table plus diff, i.e. the module's work for a no-change run without a kernel.
+With --native, only that, on the `ipvsadm -S -n` text of the table rendered here (what
+ipvsadm prints for it), without the lab; plus the plan from an empty table.
 Prints medians (the guest is QEMU without KVM, so about ten times slower than native;
 compare the columns with each other, not with bare metal). The raw restore and the module
 from empty run as PAIRS pairs, back to back; the module's ratio to the raw restore is the
@@ -93,10 +95,15 @@ def main():
                         help='raw restore and module from empty, back to back, this many times')
     parser.add_argument('--repeat', type=int, default=3, help='runs of every other figure')
     parser.add_argument('--json', help='also write the figures to this file')
+    parser.add_argument('--native', action='store_true',
+                        help='only the native figures, on a rendered -S text; no lab')
     options = parser.parse_args()
 
     sys.path.insert(0, os.path.join(REPO, 'build', 'collections'))
-    from ansible_collections.lvs.ha.plugins.module_utils import _ipvs  # pylint: disable=import-outside-toplevel
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import table_from_params
+    from ansible_collections.lvs.ha.plugins.module_utils._ipvs.plan import diff
+    from ansible_collections.lvs.ha.plugins.module_utils._ipvs.render import render, render_save
 
     os.environ.setdefault('LAB_NAME', 'lvsha-bench')
     os.environ['PATH'] = os.path.join(REPO, '.venv', 'bin') + os.pathsep + os.environ['PATH']
@@ -106,11 +113,20 @@ def main():
     inventory = os.path.join(state, 'inventory.yml')
 
     services = table(options.services, options.destinations)
-    desired, _absent = _ipvs.table_from_params(services)
-    lines = _ipvs.diff({}, desired)
+    desired, _absent = table_from_params(services)
+    lines = render(diff({}, desired))
     batch = ''.join(line + '\n' for line in lines)
+    if options.native:
+        figures = {'services': options.services, 'destinations': options.destinations, 'lines': len(lines)}
+        figures.update(native(services, ''.join(line + '\n' for line in render_save(desired)),
+                              max(options.repeat, 5)))
+        report_native(figures)
+        if options.json:
+            with open(options.json, 'w') as handle:
+                json.dump(figures, handle, indent=2, sort_keys=True)
+        return
     # A sample that stands alone: the first lines in saved order (each service, then its servers).
-    sample = ''.join(line + '\n' for line in _ipvs.render_save(desired)[:options.sample])
+    sample = ''.join(line + '\n' for line in render_save(desired)[:options.sample])
     changed = json.loads(json.dumps(services))
     changed[options.services // 2]['destinations'][options.destinations // 2]['weight'] = 7
 
@@ -223,18 +239,7 @@ def main():
             lab('down')
 
     # Natively: what a no-change run computes, from the guest's real -S output.
-    native = []
-    for _run in range(max(options.repeat, 5)):
-        start = time.perf_counter()
-        current = _ipvs.parse_save(saved)
-        wanted, _absent = _ipvs.table_from_params(services)
-        plan = _ipvs.diff(current, wanted)
-        native.append(time.perf_counter() - start)
-        assert plan == [], plan[:5]
-    start = time.perf_counter()
-    _ipvs.parse_save(saved)
-    parse_only = time.perf_counter() - start
-
+    figures.update(native(services, saved, max(options.repeat, 5)))
     figures.update(
         raw_restore_s=median(raw), per_line_sample_s=median(per_line),
         per_line_extrapolated_s=median(per_line) * len(lines) / options.sample,
@@ -242,8 +247,7 @@ def main():
         work_one_weight_s=median(work_weight), imports_s=median(imports), arguments_s=median(arguments),
         process_from_empty_s=median(whole_empty), process_no_change_s=median(whole_same),
         ping_process_s=median(ping), task_from_empty_s=median(task_empty),
-        task_no_change_s=median(task_same), native_parse_validate_diff_s=median(native),
-        native_parse_s=parse_only, saved_lines=len(saved.splitlines()),
+        task_no_change_s=median(task_same),
         load_average=os.getloadavg(), raw_runs=raw, work_from_empty_runs=work_empty,
         module_restore_s=median(applying), module_restore_runs=applying,
         beyond_restore_s=median([work - restore for work, restore in zip(work_empty, applying)]),
@@ -257,6 +261,42 @@ def main():
     if options.json:
         with open(options.json, 'w') as handle:
             json.dump(figures, handle, indent=2, sort_keys=True)
+
+
+def native(services, saved, repeat):
+    """Natively: parse of `ipvsadm -S -n` output, validation of the declared table and the
+    plan (its ops rendered as the module does), for a no-change run; and the plan from empty."""
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import table_from_params
+    from ansible_collections.lvs.ha.plugins.module_utils._ipvs.parse import parse_save
+    from ansible_collections.lvs.ha.plugins.module_utils._ipvs.plan import diff
+    from ansible_collections.lvs.ha.plugins.module_utils._ipvs.render import render
+
+    no_change, parse_only, from_empty = [], [], []
+    for _run in range(repeat):
+        start = time.perf_counter()
+        current = parse_save(saved)
+        parsed = time.perf_counter()
+        wanted, _absent = table_from_params(services)
+        plan = render(diff(current, wanted))
+        no_change.append(time.perf_counter() - start)
+        parse_only.append(parsed - start)
+        assert plan == [], plan[:5]
+        start = time.perf_counter()
+        plan = render(diff({}, wanted))
+        from_empty.append(time.perf_counter() - start)
+    return {'native_parse_validate_diff_s': median(no_change), 'native_parse_s': median(parse_only),
+            'native_plan_from_empty_s': median(from_empty), 'saved_lines': len(saved.splitlines()),
+            'native_runs': repeat}
+
+
+def report_native(f):
+    print('natively on this machine, %d -S lines (%d services x %d destinations), medians of %d runs'
+          % (f['saved_lines'], f['services'], f['destinations'], f['native_runs']))
+    print('  parse -S + validate declared table + diff                %8.3f   (parse alone %.3f)'
+          % (f['native_parse_validate_diff_s'], f['native_parse_s']))
+    print('  the plan from an empty table (diff + render, %5d lines) %8.3f'
+          % (f['lines'], f['native_plan_from_empty_s']))
 
 
 def report(f):
@@ -293,9 +333,7 @@ def report(f):
     print('from the controller (ansible-playbook, one task, SSH, %d-service argument)' % f['services'])
     print('  from empty                                               %8.2f' % f['task_from_empty_s'])
     print('  no change                                                %8.2f' % f['task_no_change_s'])
-    print('natively on this machine, %d recorded -S lines' % f['saved_lines'])
-    print('  parse -S + validate declared table + diff                %8.3f   (parse alone %.3f)'
-          % (f['native_parse_validate_diff_s'], f['native_parse_s']))
+    report_native(f)
 
 
 INNER = """
@@ -319,9 +357,9 @@ def fail_json(self, msg, **result):
 basic.AnsibleModule.exit_json = exit_json
 basic.AnsibleModule.fail_json = fail_json
 basic._ANSIBLE_PROFILE = 'legacy'
-from ansible_collections.lvs.ha.plugins.module_utils import _ipvs
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs import run as ipvs_run
 applying = []
-apply = _ipvs.IpvsadmRunner.apply
+apply = ipvs_run.IpvsadmRunner.apply
 
 def timed_apply(self, lines):
     start = time.perf_counter()
@@ -330,7 +368,7 @@ def timed_apply(self, lines):
     finally:
         applying.append(time.perf_counter() - start)
 
-_ipvs.IpvsadmRunner.apply = timed_apply
+ipvs_run.IpvsadmRunner.apply = timed_apply
 runs = []
 for args in json.load(open(work + '/scenarios.json')):
     basic._ANSIBLE_ARGS = json.dumps(args).encode()

@@ -89,7 +89,7 @@ options:
           - Scheduler flags; see M(lvs.ha.ipvs_service).
         type: list
         elements: str
-        choices: [flag-1, flag-2, flag-3, sh-fallback, sh-port, mh-fallback, mh-port]
+        choices: [sh-fallback, sh-port, mh-fallback, mh-port, flag-1, flag-2, flag-3]
         default: []
       state:
         description:
@@ -242,12 +242,13 @@ not_applied:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lvs.ha.plugins.module_utils._ipvs import IpvsadmRunner, IpvsError, reconcile, table_from_params
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import IpvsError, table_from_params
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.run import IpvsadmRunner, reconcile
 
 
 def argument_spec():
     """The module's options. Service entries, destinations included, are validated by
-    _ipvs.table_from_params: for 1,000 services x 10 destinations Ansible's nested
+    _ipvs.model.table_from_params: for 1,000 services x 10 destinations Ansible's nested
     validation cost over a second on a lab guest, for the same checks."""
     return dict(
         services=dict(type='list', elements='dict', required=True),

@@ -164,10 +164,13 @@ from dataclasses import replace
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lvs.ha.plugins.module_utils._ipvs import (
-    IpvsadmRunner, IpvsError, destination_argument_spec, destination_from_params,
-    destination_key_from_params, key_argument_spec, key_from_params, reconcile, render_destination, resulting_destination,
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import (
+    IpvsError, destination_argument_spec, destination_from_params, destination_key_from_params, key_argument_spec,
+    key_from_params,
 )
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.plan import ADD_SERVER, Op, resulting_destination
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.render import render
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.run import IpvsadmRunner, reconcile
 
 
 class MissingService(IpvsError):
@@ -213,7 +216,7 @@ def main():
             target = drained(None) if state == 'drained' else dest
         except IpvsError as error:
             module.fail_json(msg=str(error))
-        module.exit_json(changed=True, commands=[render_destination('-a', key, target)],
+        module.exit_json(changed=True, commands=render([Op(ADD_SERVER, key, dest=target)]),
                          destination=resulting_destination(None, target).to_dict(),
                          warnings=['%s; check mode assumes an earlier task creates it' % exc])
     except IpvsError as exc:

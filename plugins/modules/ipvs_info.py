@@ -213,7 +213,8 @@ sync_daemons:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lvs.ha.plugins.module_utils._ipvs import IpvsadmRunner, IpvsError, read_info
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import IpvsError
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.run import IpvsadmRunner, read_info
 
 
 def main():

@@ -57,7 +57,7 @@ options:
       - The module compares and returns the names C(ipvsadm -S) prints for the scheduler.
     type: list
     elements: str
-    choices: [flag-1, flag-2, flag-3, sh-fallback, sh-port, mh-fallback, mh-port]
+    choices: [sh-fallback, sh-port, mh-fallback, mh-port, flag-1, flag-2, flag-3]
     default: []
   state:
     description:
@@ -139,10 +139,10 @@ from dataclasses import replace
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lvs.ha.plugins.module_utils._ipvs import (
-    IpvsadmRunner, IpvsError, key_argument_spec, key_from_params, reconcile, service_argument_spec,
-    service_from_params,
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import (
+    IpvsError, key_argument_spec, key_from_params, service_argument_spec, service_from_params,
 )
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.run import IpvsadmRunner, reconcile
 
 
 def main():

@@ -34,7 +34,10 @@ except ImportError:     # ansible-core 2.18: AnsibleModule reads basic._ANSIBLE_
         finally:
             basic._ANSIBLE_ARGS = saved
 
-from ansible_collections.lvs.ha.plugins.module_utils import _ipvs
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs import run as ipvs_run
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import SCHEDULERS, addr_port, netmask_text
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.parse import apply_lines, parse_rule, parse_save
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.render import render_save
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'fixtures', 'ipvsadm')
 
@@ -60,7 +63,7 @@ class Fail(Exception):
 def _svc_name(key):
     if key.fwmark is not None:
         return 'FWM  %d%s' % (key.fwmark, ' IPv6' if key.family == 'ipv6' else '')
-    return '%-4s %s' % (key.protocol.upper(), _ipvs._addr_port(key.address, key.port))
+    return '%-4s %s' % (key.protocol.upper(), addr_port(key.address, key.port))
 
 
 def _service_words(svc):
@@ -70,7 +73,7 @@ def _service_words(svc):
     if svc.persistent is not None:
         words += ['persistent', str(svc.persistent)]
         if svc.netmask is not None:
-            words += ['mask', _ipvs._netmask_text(svc.netmask, svc.key.family)]
+            words += ['mask', netmask_text(svc.netmask, svc.key.family)]
         if svc.persistence_engine:
             words += ['pe', svc.persistence_engine]
     if svc.one_packet:
@@ -105,7 +108,7 @@ def format_list(table, form, keys=None):
         else:
             out.append(_service_words(svc) + '\n')
         for d in svc.destinations.values():
-            name = _ipvs._addr_port(d.address, d.port)
+            name = addr_port(d.address, d.port)
             if form == 'thresholds':
                 thresholds = (d.upper_threshold or 0, d.lower_threshold or 0)
                 out.append('  -> %-28s %-10u %-10u %-10u %-10u\n' % ((name,) + thresholds + (0, 0)))
@@ -124,7 +127,7 @@ class FakeIpvsadm(object):
     def __init__(self, save='', thresholds=None, loaded=True, kernel=True, modprobe_ok=True,
                  refuse=None, listings=None):
         self.seeded = save
-        self.table = self._zero(_ipvs.parse_save(save))
+        self.table = self._zero(parse_save(save))
         for key, dests in (thresholds or {}).items():
             for dkey, (upper, lower) in dests.items():
                 dest = self.table[key].destinations[dkey]
@@ -137,7 +140,7 @@ class FakeIpvsadm(object):
 
     @staticmethod
     def _zero(table):
-        return _ipvs.apply_lines({}, _ipvs.render_save(table)) if table else {}
+        return apply_lines({}, render_save(table)) if table else {}
 
     def mutating_calls(self):
         return [call for call in self.calls if call[0][1:] == ['-R'] or call[0][0].endswith('modprobe')
@@ -162,7 +165,7 @@ class FakeIpvsadm(object):
         if args == ['-S', '-n']:
             if self.pristine:
                 return 0, self.seeded, ''
-            return 0, ''.join(line + '\n' for line in _ipvs.render_save(self._without_thresholds())), ''
+            return 0, ''.join(line + '\n' for line in render_save(self._without_thresholds())), ''
         if args[:2] == ['-L', '-n'] and len(args) >= 3:
             form = {'--thresholds': 'thresholds', '--persistent-conn': 'persistent-conn',
                     '--stats': 'stats', '--rate': 'rate'}.get(args[2])
@@ -170,7 +173,7 @@ class FakeIpvsadm(object):
                 keys = None
                 rest = [a for a in args[3:] if a != '--exact']
                 if rest:
-                    keys = [_ipvs.parse_rule(' '.join(['-D'] + rest))[1]]
+                    keys = [parse_rule(' '.join(['-D'] + rest))[1]]
                 return 0, format_list(self.table, form, keys), ''
             if args[2] == '--timeout':
                 return 0, 'Timeout (tcp tcpfin udp): 900 120 300\n', ''
@@ -189,7 +192,7 @@ class FakeIpvsadm(object):
         lines = [line for line in data.splitlines() if line.strip()]
         if not set(lines) & set(self.refuse):
             try:        # the common case in one go; per line only to report errors
-                self.table = _ipvs.apply_lines(self.table, lines)
+                self.table = apply_lines(self.table, lines)
                 self.pristine = False
                 return 0, '', ''
             except ValueError:
@@ -201,7 +204,7 @@ class FakeIpvsadm(object):
                 errors.append(self.refuse[line])
                 continue
             try:
-                self.table = _ipvs.apply_lines(self.table, [line])
+                self.table = apply_lines(self.table, [line])
                 self.pristine = False
                 rc = 0
             except ValueError:
@@ -211,8 +214,8 @@ class FakeIpvsadm(object):
 
     def _kernel_error(self, line):
         """What ipvsadm prints when the kernel refuses `line` (texts as recorded)."""
-        command, key, options, dest = _ipvs.parse_rule(line)
-        if options and options['scheduler'] not in _ipvs.SCHEDULERS:
+        command, key, options, dest = parse_rule(line)
+        if options and options['scheduler'] not in SCHEDULERS:
             return 'Scheduler or persistence engine not found'
         if command == '-A':
             return 'Service already exists'
@@ -235,7 +238,7 @@ def run_module(monkeypatch, tmp_path):
             proc.write_text('')
         elif proc.exists():
             proc.unlink()
-        monkeypatch.setattr(_ipvs, 'PROC_IP_VS', str(proc))
+        monkeypatch.setattr(ipvs_run, 'PROC_IP_VS', str(proc))
         monkeypatch.setattr(basic.AnsibleModule, 'run_command', fake)
         monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path',
                             lambda self, name, required=False, opt_dirs=None:

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from ansible_collections.lvs.ha.plugins.doc_fragments.ipvs import ModuleDocFragment
-from ansible_collections.lvs.ha.plugins.module_utils import _ipvs
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs import model
 from ansible_collections.lvs.ha.plugins.modules import ipvs, ipvs_destination
 
 
@@ -33,7 +33,7 @@ def test_service_key_docs_are_the_same_in_all_three_places():
                   if name in top)
     assert without_prefix(nested, 'service.') == without_prefix(top, '')
     assert without_prefix(listed, 'services[].') == without_prefix(top, '')
-    assert set(top) == set(_ipvs.key_argument_spec())
+    assert set(top) == set(model.key_argument_spec())
 
 
 @pytest.mark.parametrize('documented', [
@@ -42,7 +42,7 @@ def test_service_key_docs_are_the_same_in_all_three_places():
          if name not in ('service', 'state')),
 ])
 def test_destination_docs_match_what_ipvs_validates(documented):
-    spec = _ipvs.destination_argument_spec()
+    spec = model.destination_argument_spec()
     assert set(documented) == set(spec)
     for name, arg in spec.items():
         doc = documented[name]
@@ -54,10 +54,10 @@ def test_destination_docs_match_what_ipvs_validates(documented):
 
 def test_service_entry_docs_match_what_ipvs_validates():
     documented = options(ipvs.DOCUMENTATION)['services']['suboptions']
-    spec = dict(_ipvs.key_argument_spec(), **_ipvs.service_argument_spec())
+    spec = dict(model.key_argument_spec(), **model.service_argument_spec())
     spec.update(state=dict(type='str', choices=['present', 'absent'], default='present'),
                 destinations=dict(type='list', elements='dict', default=[]))
-    assert set(documented) == set(spec) == set(_ipvs.SERVICE_OPTIONS)
+    assert set(documented) == set(spec) == set(model.SERVICE_OPTIONS)
     for name, arg in spec.items():
         doc = documented[name]
         assert doc['type'] == arg['type'], name

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.lvs.ha.plugins.module_utils import _ipvs
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.parse import merge_thresholds, parse_list, parse_save
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.render import render_save
 
 from ipvsadm_emulator import FakeIpvsadm, format_list, recorded
 
 
 def full():
     fake = FakeIpvsadm(recorded('full-save.txt'))
-    _ipvs.merge_thresholds(fake.table, _ipvs.parse_list(recorded('full-thresholds.txt')))
+    merge_thresholds(fake.table, parse_list(recorded('full-thresholds.txt')))
     return fake
 
 
@@ -48,4 +49,4 @@ def test_restore_batches_end_as_recorded(case):
     expected_rc = int(recorded(case + '.rc')) if case + '.rc' in recorded('README.md') else 0
     assert rc == expected_rc
     assert err == (recorded(case + '.stderr') if case + '.stderr' in recorded('README.md') else '')
-    assert _ipvs.render_save(fake.table) == _ipvs.render_save(_ipvs.parse_save(recorded(case + '-after.txt')))
+    assert render_save(fake.table) == render_save(parse_save(recorded(case + '-after.txt')))

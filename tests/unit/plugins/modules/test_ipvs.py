@@ -6,15 +6,14 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
-
-from ansible_collections.lvs.ha.plugins.modules import ipvs
-
-import os
-
 import yaml
+
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.parse import merge_thresholds, parse_list
+from ansible_collections.lvs.ha.plugins.modules import ipvs
 
 from ipvsadm_emulator import NO_IPVS, FakeIpvsadm, Fail, recorded
 
@@ -202,8 +201,7 @@ def full_table():
 
 def recorded_full():
     fake = FakeIpvsadm(recorded('full-save.txt'))
-    from ansible_collections.lvs.ha.plugins.module_utils import _ipvs  # pylint: disable=import-outside-toplevel
-    _ipvs.merge_thresholds(fake.table, _ipvs.parse_list(recorded('full-thresholds.txt')))
+    merge_thresholds(fake.table, parse_list(recorded('full-thresholds.txt')))
     return fake
 
 
@@ -227,3 +225,4 @@ def test_recorded_full_table_one_threshold_changed(run_module):
     result = run_module(ipvs.main, {'services': services}, fake)
     assert result['commands'] == ['-e -u 192.168.56.40:53 -r 192.168.56.42:5353 -m -w 2 -x 4000']
     assert run_module(ipvs.main, {'services': services}, fake)['changed'] is False
+

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.lvs.ha.plugins.module_utils._ipvs import ServiceKey
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import ServiceKey
 from ansible_collections.lvs.ha.plugins.modules import ipvs_destination
 
 from ipvsadm_emulator import FakeIpvsadm, Fail
@@ -128,3 +128,4 @@ def test_bad_input_fails_before_anything_runs(run_module, args, message):
         run_module(ipvs_destination.main, args, fake)
     assert error.value.args[0]['msg'].startswith(message)
     assert fake.calls == []
+

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.lvs.ha.plugins.module_utils._ipvs import ServiceKey
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import ServiceKey
 from ansible_collections.lvs.ha.plugins.modules import ipvs_info
 
 from ipvsadm_emulator import FakeIpvsadm, recorded

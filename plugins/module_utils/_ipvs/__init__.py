@@ -1,0 +1,23 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the lvs.ha project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The IPVS table model behind the lvs.ha ipvs modules. PRIVATE module_utils.
+
+model   ServiceKey, Service, Destination; validation of the modules' options
+parse   ipvsadm -S / -L output -> model
+plan    diff(current, desired) -> ordered Op list; simulate, summary, diff texts
+render  ops and tables -> ipvsadm rule lines (the last step)
+run     IpvsadmRunner (the one place that runs ipvsadm), reconcile, read_info
+
+Import from the submodules. The names below are re-exported for the lvs.ha.ipvs_services
+filter, which imports them from the package.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import (  # noqa: F401
+    IpvsError, key_argument_spec, service_argument_spec, table_from_params,
+)
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.render import render_save  # noqa: F401
