@@ -70,10 +70,12 @@ options:
         description:
           - Persistence timeout in seconds (1 to 2678400); omit for no persistence.
         type: int
-      netmask:
+      persistence_netmask:
         description:
           - Persistence granularity, a prefix length or (IPv4) a netmask; only with O(services[].persistent).
+          - The alias V(netmask) is the name this option had first.
         type: str
+        aliases: [netmask]
       persistence_engine:
         description:
           - Alternative persistence engine, only with O(services[].persistent).

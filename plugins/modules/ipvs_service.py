@@ -35,11 +35,13 @@ options:
         the client is seen within this time.
       - Omit for a service without persistence.
     type: int
-  netmask:
+  persistence_netmask:
     description:
       - Persistence granularity, only with O(persistent). Clients in one network of this size share a destination.
       - A prefix length (V(24)), or for IPv4 also a netmask (V(255.255.255.0)). The default is per client address.
+      - The alias V(netmask) is the name this option had first.
     type: str
+    aliases: [netmask]
   persistence_engine:
     description:
       - Alternative persistence engine, only with O(persistent).
@@ -88,7 +90,7 @@ EXAMPLES = r'''
     port: 443
     scheduler: wlc
     persistent: 600
-    netmask: 255.255.255.0
+    persistence_netmask: 255.255.255.0
 
 - name: IPv6 DNS service with source hashing that falls back when a server is down
   lvs.ha.ipvs_service:
@@ -118,7 +120,9 @@ commands:
   elements: str
   sample: ['-E -t 192.168.56.40:80 -s rr']
 service:
-  description: The service as it is now (in check mode, as it would be); V(null) when O(state=absent).
+  description:
+    - The service as it is now (in check mode, as it would be); V(null) when O(state=absent).
+    - The persistence granularity is returned as C(netmask), a prefix length (or V(null)).
   returned: always
   type: dict
   sample:

@@ -142,7 +142,8 @@ class Service:
                 self.one_packet, self.sched_flags)
 
     def to_dict(self, destinations=True):
-        """The service as the modules take and return it."""
+        """The service as the modules return it (the persistence granularity as `netmask`,
+        the name the modules' return values have always used)."""
         result = self.key.to_dict()
         result.update(scheduler=self.scheduler, persistent=self.persistent, netmask=self.netmask,
                       persistence_engine=self.persistence_engine, one_packet=self.one_packet,
@@ -202,7 +203,8 @@ def service_argument_spec():
     return dict(
         scheduler=dict(type='str', choices=list(SCHEDULERS), default=DEFAULT_SCHEDULER),
         persistent=dict(type='int'),
-        netmask=dict(type='str'),
+        # The roles' model's name; `netmask` is what the modules called it first.
+        persistence_netmask=dict(type='str', aliases=['netmask']),
         persistence_engine=dict(type='str', choices=list(PERSISTENCE_ENGINES)),
         one_packet=dict(type='bool', default=False),
         sched_flags=dict(type='list', elements='str', choices=list(SCHED_FLAGS), default=[]),
@@ -228,9 +230,11 @@ DESTINATION_OPTIONS = tuple(destination_argument_spec())
 _DESTINATION_OPTION_SET = frozenset(DESTINATION_OPTIONS)
 # What most destinations declare; the rest (thresholds, tunnel settings) is checked only when present.
 _COMMON_DESTINATION_OPTIONS = frozenset(('address', 'port', 'forwarding', 'weight'))
-# A service entry of the ipvs module (and of table_from_params).
+# A service entry of the ipvs module (and of table_from_params), and the aliases it also takes.
 SERVICE_OPTIONS = tuple(key_argument_spec()) + tuple(service_argument_spec()) + ('state', 'destinations')
-_SERVICE_OPTION_SET = frozenset(SERVICE_OPTIONS)
+SERVICE_ALIASES = dict((alias, name) for name, spec in service_argument_spec().items()
+                       for alias in spec.get('aliases', ()))
+_SERVICE_OPTION_SET = frozenset(SERVICE_OPTIONS) | frozenset(SERVICE_ALIASES)
 
 
 # ---------------------------------------------------------------------------
@@ -369,6 +373,17 @@ def key_from_params(params, where=''):
     return ServiceKey(protocol=protocol, address=address, port=port, family=family_of(address))
 
 
+def _persistence_netmask(params, where):
+    """The declared persistence granularity and the option name it was given under
+    (`netmask`, the alias, when the entry has it: errors name what the user wrote)."""
+    value, alias = params.get('persistence_netmask'), params.get('netmask')
+    if alias is None:
+        return value, 'persistence_netmask'
+    if value is not None and str(value).strip() != str(alias).strip():
+        _fail(where, 'netmask', alias, 'is an alias of persistence_netmask, which is set to %r' % (value,))
+    return alias, 'netmask'
+
+
 def service_from_params(params, where='', destinations=True):
     """Validate and normalise one service as the modules take it.
 
@@ -381,11 +396,11 @@ def service_from_params(params, where='', destinations=True):
     if key.port == 0 and persistent is None:
         _fail(where, 'port', 0, 'port 0 (all ports) is only valid for a persistent service; '
               'set persistent or give a port between 1 and 65535')
-    netmask = params.get('netmask')
+    netmask, option = _persistence_netmask(params, where)
     if netmask is not None:
         if persistent is None:
-            _fail(where, 'netmask', netmask, 'only applies to a persistent service; set persistent')
-        netmask = netmask_prefix(netmask, key.family, where)
+            _fail(where, option, netmask, 'only applies to a persistent service; set persistent')
+        netmask = netmask_prefix(netmask, key.family, where, option)
     engine = _choice(params, 'persistence_engine', where, PERSISTENCE_ENGINES)
     if engine is not None and persistent is None:
         _fail(where, 'persistence_engine', engine, 'only applies to a persistent service; set persistent')

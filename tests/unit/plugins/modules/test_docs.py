@@ -49,6 +49,7 @@ def test_destination_docs_match_what_ipvs_validates(documented):
         assert doc['type'] == arg['type'], name
         assert doc.get('choices') == arg.get('choices'), name
         assert doc.get('default') == arg.get('default'), name
+        assert doc.get('aliases') == arg.get('aliases'), name
         assert bool(doc.get('required')) == bool(arg.get('required')), name
 
 
@@ -64,3 +65,4 @@ def test_service_entry_docs_match_what_ipvs_validates():
         assert doc.get('elements') == arg.get('elements'), name
         assert doc.get('choices') == arg.get('choices'), name
         assert doc.get('default') == arg.get('default'), name
+        assert doc.get('aliases') == arg.get('aliases'), name

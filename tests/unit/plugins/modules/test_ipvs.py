@@ -226,3 +226,15 @@ def test_recorded_full_table_one_threshold_changed(run_module):
     assert result['commands'] == ['-e -u 192.168.56.40:53 -r 192.168.56.42:5353 -m -w 2 -x 4000']
     assert run_module(ipvs.main, {'services': services}, fake)['changed'] is False
 
+
+def test_persistence_netmask_under_either_name(run_module):
+    fake = FakeIpvsadm()
+    services = [dict(WEB, persistent=300, persistence_netmask='255.255.255.0'),
+                {'fwmark': 5, 'family': 'ipv6', 'persistent': 300, 'netmask': 64}]
+    result = run_module(ipvs.main, {'services': services}, fake)
+    assert result['commands'][:2] == ['-A -t 192.168.56.40:80 -s rr -p 300 -M 255.255.255.0',
+                                      '-A -f 5 -6 -s wlc -p 300 -M 64']
+    swapped = [dict(WEB, persistent=300, netmask=24), {'fwmark': 5, 'family': 'ipv6', 'persistent': 300,
+                                                       'persistence_netmask': '64'}]
+    assert run_module(ipvs.main, {'services': swapped}, fake)['changed'] is False
+

@@ -79,3 +79,18 @@ def test_unknown_scheduler_is_refused_by_the_argument_spec(run_module):
         run_module(ipvs_service.main, {'address': '192.168.56.40', 'port': 80, 'scheduler': 'nosuch'}, fake)
     assert 'scheduler' in error.value.args[0]['msg'] and 'nosuch' in error.value.args[0]['msg']
     assert fake.calls == []
+
+
+@pytest.mark.parametrize('option', ['persistence_netmask', 'netmask'])
+def test_persistence_netmask_or_its_alias(run_module, option):
+    fake = FakeIpvsadm(TABLE)
+    args = {'address': '192.168.56.40', 'port': 80, 'scheduler': 'rr', 'persistent': 60, option: '255.255.0.0'}
+    result = run_module(ipvs_service.main, args, fake)
+    assert result['commands'] == ['-E -t 192.168.56.40:80 -s rr -p 60 -M 255.255.0.0']
+    assert result['service']['netmask'] == 16 and 'persistence_netmask' not in result['service']
+    assert run_module(ipvs_service.main, dict(args, **{option: 16}), fake)['changed'] is False
+    fake.calls = []
+    with pytest.raises(Fail) as error:
+        run_module(ipvs_service.main, {'address': '192.168.56.40', 'port': 80, option: '24'}, fake)
+    assert error.value.args[0]['msg'].startswith('%s: only applies to a persistent service' % option)
+    assert fake.calls == []

@@ -115,7 +115,9 @@ def random_table(rng, purge_universe=False):
         if rng.random() < 0.4:
             svc['persistent'] = rng.choice([60, 300, 3600])
             if rng.random() < 0.5:
-                svc['netmask'] = rng.choice([16, 24, 64]) if six else rng.choice(['255.255.0.0', 24])
+                # under either name: persistence_netmask, or netmask, its alias
+                svc[rng.choice(['netmask', 'persistence_netmask'])] = (
+                    rng.choice([16, 24, 64]) if six else rng.choice(['255.255.0.0', 24]))
         if svc['scheduler'] in ('sh', 'mh') and rng.random() < 0.5:
             svc['sched_flags'] = rng.sample(list(FLAG_NAMES[svc['scheduler']][:2]), rng.randint(1, 2))
         if kind in ('udp', 'fwmark', 'fwmark6') and rng.random() < 0.2:

@@ -146,7 +146,38 @@ def test_table_from_params_splits_absent_services():
 
 
 # ---------------------------------------------------------------------------
-# Constants
+# persistence_netmask, and netmask, its alias
+
+
+@pytest.mark.parametrize('option', ['persistence_netmask', 'netmask'])
+def test_persistence_netmask_under_either_name(option):
+    assert service_from_params(dict(V4, persistent=60, **{option: '255.255.255.0'})).netmask == 24
+    tbl, _absent = table_from_params([dict(V4, persistent=60, **{option: 16})])
+    assert tbl[tcp()].netmask == 16
+    # Errors name the option as the entry has it.
+    with pytest.raises(IpvsError, match=r'^%s: only applies to a persistent service' % option):
+        service_from_params(dict(V4, **{option: '255.255.255.0'}))
+    with pytest.raises(IpvsError, match=r'^services\[0\]\.%s: must be a prefix length between 1 and 32' % option):
+        table_from_params([dict(V4, persistent=60, **{option: 33})])
+
+
+def test_persistence_netmask_with_its_alias():
+    # What an argument spec's alias handling leaves (lvs.ha.ipvs_service, the ipvs_services filter): both, equal.
+    svc = service_from_params(dict(V4, persistent=60, netmask='24', persistence_netmask='24'))
+    assert svc.netmask == 24
+    with pytest.raises(IpvsError, match=r"^services\[0\]\.netmask: is an alias of persistence_netmask, which is "
+                                        r"set to '16' \(got '24'\)"):
+        table_from_params([dict(V4, persistent=60, netmask='24', persistence_netmask='16')])
+
+
+def test_argument_spec_names_persistence_netmask_with_netmask_as_alias():
+    spec = model.service_argument_spec()
+    assert spec['persistence_netmask'] == {'type': 'str', 'aliases': ['netmask']} and 'netmask' not in spec
+    assert 'persistence_netmask' in model.SERVICE_OPTIONS and 'netmask' not in model.SERVICE_OPTIONS
+    assert model.SERVICE_ALIASES == {'netmask': 'persistence_netmask'}
+    # The returned service keeps the key the modules have always returned.
+    assert service_from_params(dict(V4, persistent=60, persistence_netmask=24)).to_dict()['netmask'] == 24
+
 
 def test_constants_are_the_schemas():
     for name in ('PROTOCOLS', 'FAMILIES', 'FORWARDING', 'SCHEDULERS', 'DEFAULT_SCHEDULER', 'SCHED_FLAGS',
