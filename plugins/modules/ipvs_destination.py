@@ -53,7 +53,8 @@ options:
   lower_threshold:
     description:
       - Lower connection threshold below which the server takes connections again after reaching
-        O(upper_threshold). V(0) means three quarters of the upper threshold. Must not exceed O(upper_threshold).
+        O(upper_threshold). V(0) means three quarters of the upper threshold. Any other value needs O(upper_threshold)
+        in the same task, at least as large (the kernel's rule); this is checked with every O(state).
       - When omitted, an existing destination keeps its threshold and a new one gets V(0).
     type: int
   tunnel_type:
@@ -166,7 +167,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import (
     IpvsError, destination_argument_spec, destination_from_params, destination_key_from_params, key_argument_spec,
-    key_from_params,
+    key_from_params, thresholds_from_params,
 )
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs.plan import ADD_SERVER, Op, resulting_destination
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs.render import render
@@ -207,6 +208,9 @@ def main():
             dest = destination_from_params(params, key)
             dest_key = dest.key
         else:
+            # The address and port name the destination; thresholds, if given, must still make
+            # sense (drained adds a missing destination with them), whatever the table holds.
+            thresholds_from_params(params)
             dest_key = destination_key_from_params(params, key)
         result = reconcile(IpvsadmRunner(module), desire, module.check_mode, module._diff)
     except MissingService as exc:

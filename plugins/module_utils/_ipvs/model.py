@@ -452,11 +452,21 @@ def destination_from_params(params, key, where=''):
     weight = _int(params, 'weight', where, 0, MAX_WEIGHT, 1)
     if forwarding != 'tunnel' and params.keys() <= _COMMON_DESTINATION_OPTIONS:
         return Destination(address, port, forwarding, weight)
+    upper, lower = thresholds_from_params(params, where)
+    return Destination(address, port, forwarding, weight, upper, lower, *_tunnel(params, forwarding, where))
+
+
+def thresholds_from_params(params, where=''):
+    """The declared (upper_threshold, lower_threshold), None where not declared.
+
+    The kernel's rule (a bare `ipvsadm -y` is "Numerical result out of range"): a lower
+    threshold other than 0 needs an upper one, declared with it and at least as large.
+    """
     upper = _int(params, 'upper_threshold', where, 0, MAX_THRESHOLD)
     lower = _int(params, 'lower_threshold', where, 0, MAX_THRESHOLD)
     if lower and (upper is None or lower > upper):
         _fail(where, 'lower_threshold', lower, 'must not exceed upper_threshold (%s)' % upper)
-    return Destination(address, port, forwarding, weight, upper, lower, *_tunnel(params, forwarding, where))
+    return upper, lower
 
 
 def destination_key_from_params(params, key, where=''):

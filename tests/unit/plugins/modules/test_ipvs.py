@@ -12,6 +12,7 @@ import time
 import pytest
 import yaml
 
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import ServiceKey
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs.parse import merge_thresholds, parse_list
 from ansible_collections.lvs.ha.plugins.modules import ipvs
 
@@ -238,3 +239,17 @@ def test_persistence_netmask_under_either_name(run_module):
                                                        'persistence_netmask': '64'}]
     assert run_module(ipvs.main, {'services': swapped}, fake)['changed'] is False
 
+
+@pytest.mark.parametrize('thresholds, message', [
+    ({'lower_threshold': 10}, 'lower_threshold: must not exceed upper_threshold (None) (got 10)'),
+    ({'upper_threshold': 5, 'lower_threshold': 10}, 'lower_threshold: must not exceed upper_threshold (5) (got 10)'),
+])
+def test_lower_threshold_alone_or_above_the_upper_is_refused(run_module, thresholds, message):
+    # Also where the destination exists with an upper threshold: the task must declare it.
+    fake = FakeIpvsadm(WALKTHROUGH, thresholds={ServiceKey('tcp', '192.168.56.40', 80): {
+        ('192.168.56.41', 80): (100, 0)}})
+    services = [dict(WEB, destinations=[dict(thresholds, address='192.168.56.41')])]
+    with pytest.raises(Fail) as error:
+        run_module(ipvs.main, {'services': services}, fake)
+    assert error.value.args[0]['msg'] == 'services[0].destinations[0].' + message
+    assert fake.calls == []

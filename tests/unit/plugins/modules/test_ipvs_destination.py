@@ -129,3 +129,18 @@ def test_bad_input_fails_before_anything_runs(run_module, args, message):
     assert error.value.args[0]['msg'].startswith(message)
     assert fake.calls == []
 
+
+@pytest.mark.parametrize('state', ['present', 'drained', 'absent'])
+@pytest.mark.parametrize('thresholds, message', [
+    ({'lower_threshold': 10}, 'lower_threshold: must not exceed upper_threshold (None) (got 10)'),
+    ({'upper_threshold': 5, 'lower_threshold': 10}, 'lower_threshold: must not exceed upper_threshold (5) (got 10)'),
+])
+@pytest.mark.parametrize('address', ['192.168.56.41', '192.168.56.49'])     # existing (thresholds 100/10), new
+def test_lower_threshold_alone_or_above_the_upper_is_refused(run_module, state, thresholds, message, address):
+    fake = FakeIpvsadm(TABLE, thresholds=THRESHOLDS)
+    for check_mode in (False, True):
+        with pytest.raises(Fail) as error:
+            run_module(ipvs_destination.main, dict(thresholds, service=WEB, address=address, state=state), fake,
+                       check_mode=check_mode)
+        assert error.value.args[0]['msg'] == message
+    assert fake.calls == []

@@ -189,3 +189,32 @@ def test_constants_are_the_schemas():
     assert spec['scheduler']['choices'] == list(_schema.SCHEDULERS)
     assert spec['sched_flags']['choices'] == list(_schema.SCHED_FLAGS)
 
+
+# ---------------------------------------------------------------------------
+# Thresholds: a lower one needs an upper one at least as large
+
+
+@pytest.mark.parametrize('thresholds, message', [
+    ({'lower_threshold': 20}, r'lower_threshold: must not exceed upper_threshold \(None\) \(got 20\)'),
+    ({'lower_threshold': '20'}, r'lower_threshold: must not exceed upper_threshold \(None\) \(got 20\)'),
+    ({'upper_threshold': 10, 'lower_threshold': 20}, r'lower_threshold: must not exceed upper_threshold \(10\) \(got 20\)'),
+    ({'upper_threshold': 0, 'lower_threshold': 1}, r'lower_threshold: must not exceed upper_threshold \(0\) \(got 1\)'),
+])
+@pytest.mark.parametrize('forwarding', ['dr', 'nat', 'tunnel'])
+def test_lower_threshold_alone_or_above_the_upper_is_refused(thresholds, message, forwarding):
+    entry = dict(thresholds, address='192.168.56.41', forwarding=forwarding)
+    with pytest.raises(IpvsError, match='^' + message):
+        model.thresholds_from_params(entry)
+    with pytest.raises(IpvsError, match='^' + message):
+        model.destination_from_params(entry, tcp())
+    with pytest.raises(IpvsError, match=r'^services\[0\]\.destinations\[1\]\.' + message):
+        table_from_params([dict(V4, destinations=[{'address': '192.168.56.42'}, entry])])
+
+
+def test_lower_threshold_zero_or_up_to_the_upper_is_taken():
+    assert model.thresholds_from_params({}) == (None, None)
+    assert model.thresholds_from_params({'lower_threshold': 0}) == (None, 0)
+    assert model.thresholds_from_params({'upper_threshold': 10, 'lower_threshold': 10}) == (10, 10)
+    dest = model.destination_from_params({'address': '192.168.56.41', 'upper_threshold': 100, 'lower_threshold': 10},
+                                         tcp())
+    assert (dest.upper_threshold, dest.lower_threshold) == (100, 10)
