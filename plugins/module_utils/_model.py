@@ -22,7 +22,8 @@ import json
 import re
 import zlib
 
-from ansible_collections.lvs.ha.plugins.module_utils import _schema
+from ansible_collections.lvs.ha.plugins.module_utils import _fwmark, _schema
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs import model as _ipvs
 from ansible_collections.lvs.ha.plugins.module_utils._schema import (
     CHECK_KEYS, FWMARK_SPAN, HEALTH_CHECK, MAX_FWMARK, NOTIFY, OPTIONS, REALSERVER, SERVICE, SORRY_SERVER,
     TRACK_INTERFACE, TRACK_SCRIPT, VRRP_AGREED, VRRP_V2_ADVERT, VRRP_V3_ADVERT)
@@ -696,7 +697,7 @@ def ipvs_services(services):
             'family': service['family'],
             'scheduler': service['scheduler'],
             'persistent': service['persistent'],
-            'netmask': service['persistence_netmask'],
+            'persistence_netmask': service['persistence_netmask'],
             'sched_flags': list(service['sched_flags']),
             'destinations': [],
         }
@@ -1041,7 +1042,6 @@ def cluster(settings, hostvars, groups, host, role, local_state=None, previous=N
 
 def _ipvs_table(services, host):
     """The lvs.ha.ipvs module's services, checked by the IPVS layer itself (so it cannot refuse them later)."""
-    from ansible_collections.lvs.ha.plugins.module_utils import _ipvs    # pylint: disable=import-outside-toplevel
     table = ipvs_services(services)
     try:
         _ipvs.table_from_params(table, SERVICES_VAR)
@@ -1052,7 +1052,6 @@ def _ipvs_table(services, host):
 
 def fwmark_of(services, hosts, opts, host):
     """The firewall-mark rules of colocated node ``host`` (see _fwmark.fwmark_rules), MACs checked here."""
-    from ansible_collections.lvs.ha.plugins.module_utils import _fwmark    # pylint: disable=import-outside-toplevel
     nodes = [{'host': node, 'mac': hosts.mac(node), 'interface': hosts.interface(node, 'lvs_interface')}
              for node in hosts.group(opts['lvs_colocated_group'], 'lvs_colocated_group')]
     try:

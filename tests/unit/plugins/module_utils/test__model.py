@@ -215,11 +215,11 @@ def test_ipvs_services_shape(inventory):
     v4, v6 = _model.ipvs_services(services)
     assert v4 == {
         'protocol': 'tcp', 'address': '192.168.56.40', 'port': 80, 'family': 'ipv4',
-        'scheduler': 'sh', 'persistent': 300, 'netmask': '255.255.255.0', 'sched_flags': ['sh-port'],
+        'scheduler': 'sh', 'persistent': 300, 'persistence_netmask': '255.255.255.0', 'sched_flags': ['sh-port'],
         'destinations': [{'address': a, 'port': 80, 'forwarding': 'dr', 'weight': 1, 'upper_threshold': 0,
                           'lower_threshold': 0} for a in ('192.168.56.41', '192.168.56.42', '192.168.56.43')]}
     assert v6['fwmark'] == 9 and v6['family'] == 'ipv6'
-    assert not set(v6) & {'protocol', 'address', 'port', 'persistent', 'netmask'}
+    assert not set(v6) & {'protocol', 'address', 'port', 'persistent', 'persistence_netmask'}
     assert v6['destinations'][0] == {'address': '2001:db8::41', 'port': 0, 'forwarding': 'tunnel', 'weight': 1,
                                      'upper_threshold': 0, 'lower_threshold': 0}
 

@@ -15,7 +15,7 @@ import copy
 import pytest
 
 from ansible_collections.lvs.ha.plugins.module_utils import _model
-from ansible_collections.lvs.ha.plugins.module_utils._ipvs import IpvsError, table_from_params
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import IpvsError, table_from_params
 from ansible_collections.lvs.ha.plugins.module_utils._model import ModelError
 
 
