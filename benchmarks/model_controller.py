@@ -98,7 +98,7 @@ def main():
     groups = dict((g, list(v['hosts'])) for g, v in inv['all']['children'].items())
     settings = {'lvs_interface': 'eth0', 'lvs_virtual_services': inv['all']['vars']['lvs_virtual_services']}
     native = []
-    for _ in range(args.repeat):
+    for dummy in range(args.repeat):
         start = time.perf_counter()
         _model.cluster(settings, hostvars, groups, 'd1', 'director')
         native.append(time.perf_counter() - start)
@@ -109,7 +109,7 @@ def main():
             yaml.safe_dump(inv, handle)
         with open(os.path.join(tmp, 'playbook.yml'), 'w') as handle:
             handle.write(PLAYBOOK)
-        for _ in range(args.repeat):
+        for dummy in range(args.repeat):
             runs.append(ansible_run(tmp))
     med = statistics.median
     print('model for %d services x %d real servers, one director, median of %d runs'

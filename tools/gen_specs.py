@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Write the roles' meta/argument_specs.yml and the tables of docs/variables.md from the schema.
 
     python3 tools/gen_specs.py          write them
@@ -11,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import sys
 
 import yaml
@@ -93,8 +93,8 @@ def constraints(spec):
     if spec.get('format'):
         words.append(FORMATS[spec['format']])
     if spec.get('key_pattern'):
-        words.append('keys - %s; values - %s' % (schema.PATTERNS[spec['key_pattern']][1],
-                                                  schema.PATTERNS[spec['value_pattern']][1]))
+        words.append('keys - %s; values - %s'
+                     % (schema.PATTERNS[spec['key_pattern']][1], schema.PATTERNS[spec['value_pattern']][1]))
     return words
 
 
@@ -166,7 +166,6 @@ def _default(spec):
 
 def _doc_text(text):
     """Ansible's doc markup (C(x), O(x), V(x), P(x#y), M(x)) as Markdown."""
-    import re
     text = re.sub(r'[COVM]\(([^)]*)\)', r'`\1`', text)
     return re.sub(r'P\(([^#)]*)#[^)]*\)', r'`\1`', text)
 
@@ -205,7 +204,7 @@ def variables_md(current):
         if begin not in out or end not in out:
             raise SystemExit('docs/variables.md: markers of the generated block %r are missing' % name)
         head, rest = out.split(begin, 1)
-        _, tail = rest.split(end, 1)
+        tail = rest.split(end, 1)[1]
         out = head + begin + body + end + tail
     return out
 

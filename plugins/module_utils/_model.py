@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import math
 import re
 import zlib
 
@@ -104,7 +105,7 @@ def check_value(value, spec, path, host=None):
             number = float(value)
         except (TypeError, ValueError):
             _fail(path, host, 'must be a number', value)
-        if number != number or number in (float('inf'), float('-inf')):
+        if math.isnan(number) or math.isinf(number):
             _fail(path, host, 'must be a number', value)
         number = _range(number, spec, path, host)
         return int(number) if number.is_integer() else number
@@ -488,6 +489,8 @@ def _realserver_entries(service, hosts, default_group, path, host):
             hosts.var(opts['host'], 'lvs_interface', _where(rpath + '.host', host))  # in the inventory?
         entries.append((opts['host'], opts['address'], opts, rpath))
     return entries
+
+
 def allocate_fwmarks(services, base=DEFAULT_FWMARK_BASE, host=None):
     """Map service name -> firewall mark.
 
@@ -516,8 +519,6 @@ def allocate_fwmarks(services, base=DEFAULT_FWMARK_BASE, host=None):
         owners[mark] = name
         marks[name] = mark
     return marks
-
-
 
 
 def normalise_services(services, hostvars, groups, host=None, realservers_group='lvs_realservers',
@@ -571,8 +572,8 @@ def normalise_services(services, hostvars, groups, host=None, realservers_group=
         family = family_of(vip)
         protocol, forwarding, fwmark, port = svc['protocol'], svc['forwarding'], svc['fwmark'], svc['port']
         if port is None and (fwmark is None or use_fwmarks):
-            raise ModelError('%s.port is required%s' % (_where(path, host),
-                                                         ' (colocated marks match VIP and port)' if use_fwmarks else ''))
+            why = ' (colocated marks match VIP and port)' if use_fwmarks else ''
+            raise ModelError('%s.port is required%s, got None' % (_where(path, host), why))
         if fwmark is not None and port is not None and not use_fwmarks:
             raise ModelError('%s.port: a service defined by fwmark %d has no port (the kernel matches the mark '
                              'only; realserver_port gives the checks\' port), got port %r'
@@ -1030,10 +1031,10 @@ def cluster(settings, hostvars, groups, host, role, local_state=None, previous=N
     if role in ('realserver', 'colocated'):
         result['realserver_vips'] = realserver_vips(services, host, opts['lvs_realserver_extra_vips'], members)
         if any(v['forwarding'] == 'tunnel' and v['family'] == 'ipv6' for v in result['realserver_vips']):
+            names = [s for v in result['realserver_vips'] if v['forwarding'] == 'tunnel' and v['family'] == 'ipv6'
+                     for s in v['services']]
             raise ModelError('host %s: lvs_virtual_services: tunnel forwarding to an IPv6 real server is not '
-                             'supported by lvs.ha.realserver (services %s); use dr or nat'
-                             % (host, ', '.join(s for v in result['realserver_vips'] if v['forwarding'] == 'tunnel'
-                                               and v['family'] == 'ipv6' for s in v['services'])))
+                             'supported by lvs.ha.realserver (services %s); use dr or nat' % (host, ', '.join(names)))
     if role == 'colocated':
         result['fwmark'] = fwmark_of(services, hosts, opts, host)
     _check_vips(services, extra, hosts, sorted(cluster_hosts | {host}), host)

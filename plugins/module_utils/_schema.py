@@ -85,7 +85,7 @@ PATTERNS = {
     'sysctl_value': (r'[A-Za-z0-9_.:/+-]{1,64}(?: [A-Za-z0-9_.:/+-]{1,64}){0,7}',
                      'a sysctl value (plain words separated by single spaces)'),
 }
-COMPILED = {name: re.compile(regex) for name, (regex, _) in PATTERNS.items()}
+COMPILED = {name: re.compile(pattern[0]) for name, pattern in PATTERNS.items()}
 
 
 def matches(pattern, value):

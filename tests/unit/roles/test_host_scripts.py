@@ -413,4 +413,3 @@ def test_fwmark_usage(fwmark):
         result = fwmark.run(*args)
         assert result.returncode == 2 and 'usage' in result.stderr
     assert fwmark.calls() == []
-
