@@ -44,7 +44,7 @@ RETURN = r"""
 _value:
   description:
     - O(format=module) - a list of services with C(protocol), C(address), C(port), C(fwmark), C(family),
-      C(scheduler), C(persistent), C(netmask), C(sched_flags) and C(destinations) (C(address), C(port),
+      C(scheduler), C(persistent), C(persistence_netmask), C(sched_flags) and C(destinations) (C(address), C(port),
       C(forwarding), C(weight), C(upper_threshold), C(lower_threshold)); keys without a value are left
       out - a fwmark service has no protocol, address or port, and its DR/tunnel destinations have port 0.
     - O(format=ipvsadm) - a list of strings.
@@ -54,8 +54,9 @@ _value:
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.lvs.ha.plugins.module_utils._ipvs import (
-    IpvsError, key_argument_spec, render_save, service_argument_spec, table_from_params)
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import (
+    IpvsError, key_argument_spec, service_argument_spec, table_from_params)
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.render import render_save
 from ansible_collections.lvs.ha.plugins.module_utils._model import ipvs_services as _ipvs_services
 
 

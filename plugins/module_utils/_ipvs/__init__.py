@@ -11,13 +11,5 @@ plan    diff(current, desired) -> ordered Op list; simulate, summary, diff texts
 render  ops and tables -> ipvsadm rule lines (the last step)
 run     IpvsadmRunner (the one place that runs ipvsadm), reconcile, read_info
 
-Import from the submodules. The names below are re-exported for the lvs.ha.ipvs_services
-filter, which imports them from the package.
+Import from the submodules.
 """
-
-from __future__ import annotations
-
-from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import (  # noqa: F401
-    IpvsError, key_argument_spec, service_argument_spec, table_from_params,
-)
-from ansible_collections.lvs.ha.plugins.module_utils._ipvs.render import render_save  # noqa: F401
