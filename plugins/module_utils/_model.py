@@ -236,9 +236,12 @@ def parse_ip(value, path, host=None):
     if not isinstance(value, str):
         _fail(path, host, 'must be an IPv4 or IPv6 address', value)
     try:
-        return ipaddress.ip_address(value)
+        address = ipaddress.ip_address(value)
     except ValueError:
         raise ModelError('%s must be an IPv4 or IPv6 address, got %r' % (_where(path, host), value))
+    if getattr(address, 'scope_id', None):
+        _fail(path, host, 'must be an address without a %scope (a VIP or a host address on the segment)', value)
+    return address
 
 
 def family_of(address):

@@ -133,6 +133,11 @@ ROWS += [
     ('director', svc(vip='192.168.56.21'), None, '.vip', '192.168.56.21'),
     ('director', svc(vip='192.168.56.100\n'), None, '.vip', '192.168.56.100\\n'),
     ('director', svc(vip=3232250980), None, '.vip', '3232250980'),
+    ('director', svc(vip='2001:db8::100%eth0'), None, '.vip', '2001:db8::100%eth0'),
+    ('director', svc(vip='010.0.0.1'), None, '.vip', '010.0.0.1'),
+    ('director', None, {'r2': {'lvs_address': '192.168.56.22%ens4'}}, 'lvs_address', '192.168.56.22%ens4'),
+    ('director', svc(sorry_server='2001:db8::9%lo 80', vip='2001:db8::100', realservers=['2001:db8::21']), None,
+     'sorry_server.address', '2001:db8::9%lo'),
     ('director', {'lvs_vrrp_extra_vips': ['0.0.0.0']}, None, 'lvs_vrrp_extra_vips[0]', '0.0.0.0'),
     ('realserver', {'lvs_realserver_extra_vips': ['224.0.0.1']}, None, 'lvs_realserver_extra_vips[0]', '224.0.0.1'),
     # what the IPVS layer, the kernel or keepalived would refuse
