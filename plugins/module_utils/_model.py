@@ -26,8 +26,8 @@ import zlib
 from ansible_collections.lvs.ha.plugins.module_utils import _fwmark, _schema
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs import model as _ipvs
 from ansible_collections.lvs.ha.plugins.module_utils._schema import (
-    CHECK_KEYS, FWMARK_SPAN, HEALTH_CHECK, MAX_FWMARK, NOTIFY, OPTIONS, REALSERVER, SERVICE, SORRY_SERVER,
-    TRACK_INTERFACE, TRACK_SCRIPT, VRRP_AGREED, VRRP_V2_ADVERT, VRRP_V3_ADVERT)
+    CHECK_KEYS, FWMARK_SPAN, HEALTH_CHECK, OPTIONS, REALSERVER, SERVICE, SORRY_SERVER, TRACK_INTERFACE,
+    VRRP_AGREED, VRRP_V2_ADVERT, VRRP_V3_ADVERT)
 
 try:
     import netaddr
@@ -36,16 +36,6 @@ except ImportError:  # pragma: no cover - netaddr is a controller requirement (s
 
 SERVICES_VAR = 'lvs_virtual_services'
 DEFAULT_FWMARK_BASE = 1000
-# Kept for the callers of earlier releases; the schema holds the facts.
-PROTOCOLS = _schema.PROTOCOLS
-FORWARDING = _schema.FORWARDING
-SCHEDULERS = _schema.SCHEDULERS
-SCHED_FLAGS = _schema.SCHED_FLAGS
-CHECK_TYPES = _schema.CHECK_TYPES
-SERVICE_KEYS = tuple(SERVICE)
-REALSERVER_KEYS = tuple(REALSERVER)
-FWMARK_MAX = MAX_FWMARK
-NAME_RE = _schema.COMPILED['name']
 _TRUE = ('yes', 'true', 'on', '1', 'y')
 _FALSE = ('no', 'false', 'off', '0', 'n')
 _INT_RE = re.compile(r'\s*-?\d+\s*')
@@ -381,21 +371,8 @@ class Hosts:
         return addresses, edges
 
 
-# Functions of earlier releases, kept for the filters' callers.
-
-def group_hosts(groups, group, variable):
-    return Hosts({}, groups).group(group, variable)
-
-
-def host_interface(hostvars, host, default_interface=None, variable='lvs_interface'):
-    return Hosts(hostvars, {}, default_interface).interface(host, variable)
-
-
-def host_address(hostvars, host, family='ipv4', default_interface=None, variable=SERVICES_VAR):
-    return Hosts(hostvars, {}, default_interface).address(host, family, variable)
-
-
 def host_mac(hostvars, host, default_interface=None, variable='lvs_mac'):
+    """The unicast MAC of ``host`` on its ``lvs_interface``, normalised (see :meth:`Hosts.mac`)."""
     return Hosts(hostvars, {}, default_interface).mac(host, variable)
 
 
@@ -754,9 +731,6 @@ def realserver_vips(services, host, extra=None, members=None):
 # --- VRRP -------------------------------------------------------------------------
 
 VRRP_SETTINGS = tuple(name[len('lvs_vrrp_'):] for name in OPTIONS if name.startswith('lvs_vrrp_'))
-VRRP_DEFAULTS = {key: OPTIONS['lvs_vrrp_' + key].get('default') for key in VRRP_SETTINGS}
-NOTIFY_KEYS = tuple(NOTIFY)
-TRACK_SCRIPT_KEYS = tuple(TRACK_SCRIPT)
 
 
 def vrrp_priorities(hostvars, groups, group, variable='lvs_vrrp_priority', hosts=None):
@@ -842,8 +816,8 @@ def _agree(settings, hosts, peers, host):
 def vrrp_instances(services, hostvars, groups, host, group, settings=None, with_peers=False, hosts=None):
     """The VRRP instances of ``host`` (one per address family of the VIPs).
 
-    :param settings: dict of the ``lvs_vrrp_*`` variables without the prefix
-        (see ``VRRP_DEFAULTS``); ``interface`` defaults to the host's ``lvs_interface``.
+    :param settings: dict of the ``lvs_vrrp_*`` variables without the prefix (see
+        ``VRRP_SETTINGS``); ``interface`` defaults to the host's ``lvs_interface``.
     :param with_peers: resolve the other directors' addresses (``peers`` of each
         instance) even without unicast, e.g. to open VRRP from them in a firewall.
     """
