@@ -125,9 +125,24 @@ def argspec(spec):
     return out
 
 
+def _unlink(spec, names):
+    """O(name) as C(name) for options the role sets itself: they are not among its options to link to."""
+    for key, value in spec.items():
+        if key == 'description':
+            texts = [value] if isinstance(value, str) else value
+            texts = [re.sub(r'O\((%s)\)' % '|'.join(map(re.escape, names)), r'C(\1)', t) for t in texts]
+            spec[key] = texts[0] if isinstance(value, str) else texts
+        elif key == 'options':
+            for sub in value.values():
+                _unlink(sub, names)
+
+
 def role_specs(role):
     names = [n for n in schema.ROLES[role] if n not in ROLE_SETS.get(role, ())]
     options = dict((name, argspec(schema.OPTIONS[name])) for name in names)
+    if ROLE_SETS.get(role):
+        for spec in options.values():
+            _unlink(spec, ROLE_SETS[role])
     doc = ROLE_DOCS[role]
     specs = {}
     for entry, text in ENTRY_POINTS.items():
