@@ -14,9 +14,13 @@ PYTEST ?= pytest
 
 help:
 	@echo "make demo    bring up the dr lab, run playbooks/site.yml, show traffic through the VIP and a failover"
-	@echo "make test    everything: sanity, lint, unit, fast tier (podman), full tier (QEMU guests)"
-	@echo "make check   the everyday subset: sanity, lint, unit, fast tier"
-	@echo "make sanity | lint | unit | build-check | compat | fast | lab | lab-scenarios | docs | build | specs | setup | clean"
+	@echo "make test    everything: sanity, lint, unit, build-check, compat, fast, docs, lab, lab-scenarios"
+	@echo "make check   the everyday subset: sanity, lint, unit, build-check, fast, docs (no QEMU guest)"
+	@echo "make help | sanity | lint | unit | build-check | compat | fast | lab | lab-scenarios | docs | build | specs | setup | clean"
+	@echo "  sanity: ansible-test sanity; lint: ansible-lint (production profile); unit: pytest tests/unit"
+	@echo "  build-check: build the tarball, install it offline, render every plugin's documentation from it"
+	@echo "  docs: the HTML docsite in build/docs/html (antsibull-docs, Sphinx), failing on any warning or broken link"
+	@echo "  build: the collection tarball in build/; setup: Debian packages and .venv; clean: labs down, build/ removed"
 	@echo "  specs: write the roles' argument specs and docs/variables.md from plugins/module_utils/_schema.py"
 	@echo "  compat: unit tests, build-check, syntax checks and the vrrp scenario under ansible-core 2.18"
 	@echo "  fast: molecule scenarios in podman containers (VRRP v2 and v3, real servers, fwmark rules with iptables and nftables, the gate)"
@@ -46,9 +50,9 @@ lab: setup
 lab-scenarios: setup
 	tools/run-tier full
 
-check: sanity lint unit build-check fast
+check: sanity lint unit build-check fast docs
 
-test: sanity lint unit build-check compat fast lab lab-scenarios
+test: sanity lint unit build-check compat fast docs lab lab-scenarios
 
 demo: setup
 	tools/demo
