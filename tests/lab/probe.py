@@ -9,9 +9,12 @@ the target must be a lab address: anything else is refused before a packet is se
 
   probe.py rr URL [--count 6]
       one request after another; prints the answering host names in order (JSON).
-  probe.py gap URL --kill CMD... [--max-seconds 60] [--interval 0.01]
+  probe.py gap URL [--timeline] [--after-seconds 1] --kill CMD... [--max-seconds 60] [--interval 0.01]
       requests every INTERVAL; once answers flow, runs CMD (for example a hard kill
-      of the master) and measures how long the VIP stays unanswered (JSON).
+      of the master) and measures how long the VIP stays unanswered, going on for
+      AFTER-SECONDS after the first answer (JSON). --timeline adds every request: when it
+      was sent (seconds from the kill, negative before it), how long it took, who
+      answered (null: no answer) or why not.
   probe.py loop URL --until-file PATH [--max-seconds 900] [--interval 0.1]
       a steady request loop that stops when PATH exists or the time is up; counts
       answers and failures per answering host (JSON).
@@ -88,10 +91,13 @@ def cmd_gap(args):
     first_ok_after = None
     sent = failed = 0
     before, after = set(), set()
+    requests = []
     while time.monotonic() < deadline and sent < HARD_MAX_REQUESTS:
         now = time.monotonic()
-        answer = ask(args.url, timeout=args.interval * 20 if args.interval < 0.05 else REQUEST_TIMEOUT)
+        answer, error = ask_why(args.url, timeout=args.interval * 20 if args.interval < 0.05 else REQUEST_TIMEOUT)
         sent += 1
+        if args.timeline:
+            requests.append((now, time.monotonic() - now, answer, error))
         if answer is None:
             failed += 1
         if killed_at is None:
@@ -105,7 +111,7 @@ def cmd_gap(args):
             after.add(answer)
             if first_ok_after is None:
                 first_ok_after = time.monotonic()
-            if first_ok_after and time.monotonic() - first_ok_after > 1.0:
+            if first_ok_after and time.monotonic() - first_ok_after > args.after_seconds:
                 break
         time.sleep(args.interval)
     result = {
@@ -117,8 +123,18 @@ def cmd_gap(args):
         'gap_seconds': round(first_ok_after - killed_at, 3) if killed_at and first_ok_after else None,
         'last_answer_before_kill_seconds': round(killed_at - last_ok_before, 3) if killed_at else None,
     }
+    if args.timeline:
+        result['timeline'] = timeline(requests, killed_at)
     print(json.dumps(result))
     return 0 if result['gap_seconds'] is not None else 1
+
+
+def timeline(requests, killed_at):
+    """Every request of a gap run: sent at (seconds from the kill; from the first request
+    when there was no kill), took (seconds), answer (host name or None), error (or None)."""
+    zero = killed_at if killed_at is not None else (requests[0][0] if requests else 0.0)
+    return [{'at': round(sent - zero, 3), 'took': round(took, 3), 'answer': answer, 'error': error}
+            for sent, took, answer, error in requests]
 
 
 def cmd_loop(args):
@@ -182,6 +198,8 @@ def main(argv=None):
     gap.add_argument('--kill', nargs=argparse.REMAINDER, required=True)
     gap.add_argument('--max-seconds', type=float, default=60)
     gap.add_argument('--interval', type=float, default=0.01)
+    gap.add_argument('--after-seconds', type=float, default=1.0)
+    gap.add_argument('--timeline', action='store_true')
     gap.set_defaults(func=cmd_gap)
     loop = sub.add_parser('loop')
     loop.add_argument('url')

@@ -91,3 +91,56 @@ def test_hold_keeps_connections_open_then_closes_them(capsys):
 def test_hold_refuses_outside_addresses():
     with pytest.raises(SystemExit):
         probe.main(['hold', 'http://10.0.0.1/', '--seconds', '0'])
+
+
+def test_timeline_counts_from_the_kill():
+    rows = probe.timeline([(10.0, 0.01, 'rs1', None), (10.5, 0.4, None, 'timed out'), (11.5, 0.02, 'rs2', None)], 10.25)
+    assert rows == [
+        {'at': -0.25, 'took': 0.01, 'answer': 'rs1', 'error': None},
+        {'at': 0.25, 'took': 0.4, 'answer': None, 'error': 'timed out'},
+        {'at': 1.25, 'took': 0.02, 'answer': 'rs2', 'error': None},
+    ]
+    assert probe.timeline([(5.0, 0.1, None, 'refused')], None)[0]['at'] == 0.0
+    assert probe.timeline([], None) == []
+
+
+def test_gap_with_timeline_against_a_local_server(capsys):
+    """A loopback web server that always answers: the kill command does nothing, so the
+    gap is one interval; the timeline has every request, before the kill (negative) and after."""
+    import http.server
+    import json
+    import threading
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b'<h1>rs9</h1>\n'
+            self.send_response(200)
+            self.send_header('Content-Length', str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(('127.0.0.1', 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert probe.main(['gap', 'http://127.0.0.1:%d/' % server.server_port, '--interval', '0.01',
+                           '--after-seconds', '0.1', '--max-seconds', '10', '--timeline', '--kill', 'true']) == 0
+    finally:
+        server.shutdown()
+        server.server_close()
+    result = json.loads(capsys.readouterr().out)
+    rows = result['timeline']
+    assert len(rows) == result['requests'] >= 6
+    assert [row['answer'] for row in rows] == ['rs9'] * len(rows)
+    assert [row['at'] < 0 for row in rows[:5]] == [True] * 5
+    assert all(row['at'] > 0 for row in rows[5:])
+    assert 0 < result['gap_seconds'] < 1
+
+
+def test_gap_without_timeline_has_none(capsys, monkeypatch):
+    import json
+    monkeypatch.setattr(probe, 'ask_why', lambda url, timeout=None: ('rs1', None))
+    assert probe.main(['gap', 'http://127.0.0.1/', '--interval', '0', '--after-seconds', '0', '--kill', 'true']) == 0
+    assert 'timeline' not in json.loads(capsys.readouterr().out)
