@@ -3,7 +3,8 @@
 ansible-test downloads get-pip.py from a host CI cannot reach. It runs the cached
 script with pip options and the packages to install; we bootstrap the bundled pip
 with ensurepip, then let that pip install the requested packages from the package
-index. tools/sanity copies this file into ansible-test's cache.
+index. tools/sanity copies this file into ansible-test's cache, under the home
+it gives ansible-test inside the clone (.cache/ansible-test/home).
 """
 import ensurepip
 import os
