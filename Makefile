@@ -22,7 +22,7 @@ help:
 	@echo "  docs: the HTML docsite in build/docs/html (antsibull-docs, Sphinx), failing on any warning or broken link"
 	@echo "  build: the collection tarball in build/; setup: Debian packages and .venv; clean: labs down, build/ removed"
 	@echo "  specs: write the roles' argument specs and docs/variables.md from plugins/module_utils/_schema.py"
-	@echo "  compat: unit tests, build-check, syntax checks and the vrrp scenario under ansible-core 2.18"
+	@echo "  compat: unit tests, sanity, build-check, syntax checks and the vrrp scenario under ansible-core 2.20 (Python 3.12) and 2.21 (Python 3.13)"
 	@echo "  fast: molecule scenarios in podman containers (VRRP v2 and v3, real servers, fwmark rules with iptables and nftables, the gate)"
 	@echo "  lab:  the ipvs modules' integration tests on real IPVS in a QEMU guest"
 	@echo "  lab-scenarios: the full-tier molecule scenarios (dr, colocated, ipvsadm) on QEMU guests"
@@ -73,6 +73,6 @@ specs:
 build-check: setup
 	tools/build-check
 
-# The previous ansible-core release (2.18), in a venv of its own.
+# ansible-core 2.20 and 2.21, each in a venv of its own with the Python it needs.
 compat: setup
 	tools/compat

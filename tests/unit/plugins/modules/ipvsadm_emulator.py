@@ -13,7 +13,6 @@ last line's.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from dataclasses import replace
@@ -22,17 +21,7 @@ import pytest
 
 from ansible.module_utils import basic
 
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:     # ansible-core 2.18: AnsibleModule reads basic._ANSIBLE_ARGS
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        saved = basic._ANSIBLE_ARGS
-        basic._ANSIBLE_ARGS = json.dumps({'ANSIBLE_MODULE_ARGS': args}).encode()
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = saved
+from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs import run as ipvs_run
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import SCHEDULERS, addr_port, netmask_text
