@@ -34,13 +34,16 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, 'build', 'collections'))
 
 
-def inventory(services, realservers):
+def inventory(services, realservers, driver=None):
     hosts = {'d1': {'lvs_address': '10.1.0.1'}, 'd2': {'lvs_address': '10.1.0.2'}}
     rs = dict(('rs%d' % i, {'lvs_address': '10.2.%d.%d' % (i // 250, i % 250 + 1)}) for i in range(realservers))
     svcs = [{'name': 'svc%d' % i, 'vip': '10.3.%d.%d' % (i // 250, i % 250 + 1), 'port': 80,
              'realservers': sorted(rs)} for i in range(services)]
-    return {'all': {'vars': {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable,
-                             'lvs_interface': 'eth0', 'lvs_virtual_services': svcs},
+    variables = {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable,
+                 'lvs_interface': 'eth0', 'lvs_virtual_services': svcs}
+    if driver:
+        variables['lvs_director_ipvs_driver'] = driver
+    return {'all': {'vars': variables,
                     'children': {'lvs_directors': {'hosts': hosts}, 'lvs_realservers': {'hosts': rs}}}}
 
 
@@ -87,16 +90,18 @@ def main():
     parser.add_argument('--services', type=int, default=1000)
     parser.add_argument('--realservers', type=int, default=10)
     parser.add_argument('--repeat', type=int, default=3)
+    parser.add_argument('--driver', choices=['keepalived', 'ipvsadm', 'none'],
+                        help='lvs_director_ipvs_driver (default: the role\'s, keepalived)')
     args = parser.parse_args()
 
     from ansible_collections.lvs.ha.plugins.module_utils import _model  # pylint: disable=import-outside-toplevel
-    inv = inventory(args.services, args.realservers)
+    inv = inventory(args.services, args.realservers, args.driver)
     hostvars = {}
     for group in inv['all']['children'].values():
         for name, hv in group['hosts'].items():
             hostvars[name] = dict(hv, lvs_interface='eth0')
     groups = dict((g, list(v['hosts'])) for g, v in inv['all']['children'].items())
-    settings = {'lvs_interface': 'eth0', 'lvs_virtual_services': inv['all']['vars']['lvs_virtual_services']}
+    settings = dict((k, v) for k, v in inv['all']['vars'].items() if k.startswith('lvs_'))
     native = []
     for dummy in range(args.repeat):
         start = time.perf_counter()
@@ -112,8 +117,8 @@ def main():
         for dummy in range(args.repeat):
             runs.append(ansible_run(tmp))
     med = statistics.median
-    print('model for %d services x %d real servers, one director, median of %d runs'
-          % (args.services, args.realservers, args.repeat))
+    print('model for %d services x %d real servers, one director (driver %s), median of %d runs'
+          % (args.services, args.realservers, args.driver or 'keepalived', args.repeat))
     print('  native _model.cluster():                 %.3f s' % med(native))
     print('  ansible: preflight task, first:          %.3f s  (runs: %s)'
           % (med(r[0] for r in runs), ' '.join('%.2f' % r[0] for r in runs)))

@@ -73,6 +73,18 @@ ENTRY_POINTS = {
     'preflight': 'Validation only - computes and checks the host\'s view of the cluster (the fact C(lvs_ha)) and '
                  'changes nothing. C(playbooks/site.yml) runs it for every host before any host changes.',
 }
+# Entry points of one role beyond those above: (short description, description, options).
+ROLE_ENTRY_POINTS = {
+    'realserver': {
+        'stale_vips': (
+            'realserver (stale VIPs)',
+            'Removes the VIPs that an earlier run added and this host no longer serves, nothing else, from the data '
+            'the main entry point wrote. C(playbooks/site.yml) runs the main entry point with '
+            'C(lvs_realserver_remove_stale_vips: false) before the directors change and this one after them, so a '
+            'real server keeps a VIP for as long as the directors may send it that VIP\'s traffic.',
+            ()),
+    },
+}
 # Options a role sets itself (not the user's to give).
 ROLE_SETS = {'colocated': ('lvs_directors_group', 'lvs_realservers_group', 'lvs_director_fwmarks')}
 
@@ -151,6 +163,13 @@ def role_specs(role):
             'description': doc['description'] if text is None else [text],
             'author': 'lvs.ha contributors',
             'options': options,
+        }
+    for entry, (short, text, names) in ROLE_ENTRY_POINTS.get(role, {}).items():
+        specs[entry] = {
+            'short_description': short,
+            'description': [text],
+            'author': 'lvs.ha contributors',
+            'options': dict((name, options[name]) for name in names),
         }
     return HEADER + '---\n' + yaml.dump({'argument_specs': specs}, Dumper=_Dumper, sort_keys=False, width=110,
                                         default_flow_style=False, allow_unicode=True)

@@ -89,12 +89,15 @@ _value:
     vrrp:
       description: Directors - VRRP instances, priorities and master (see P(lvs.ha.vrrp_instances#filter)).
       type: dict
-    ipvs_services:
+    ipvs_rules:
       description:
-        - Directors with the C(ipvsadm) driver - the O(lvs.ha.ipvs#module:services) of the M(lvs.ha.ipvs) module
-          (empty with the other drivers; the IPVS layer checks the table with every driver but C(none)).
-      type: list
-      elements: dict
+        - Directors with the C(ipvsadm) driver - the O(lvs.ha.ipvs#module:rules) of the M(lvs.ha.ipvs) module, the
+          table as rule lines (empty with the other drivers; the IPVS layer checks the table with every driver
+          but C(none)). Thresholds of 0 are left out.
+        - Replaces C(ipvs_services), a list of thousands of entries on large tables that Ansible spent seconds
+          on; P(lvs.ha.ipvs_services#filter) still gives that form from RV(_value.services).
+      type: str
+      version_added: 0.2.0
     realserver_vips:
       description: Real servers - the VIPs to hold (see P(lvs.ha.realserver_vips#filter)).
       type: list
@@ -102,19 +105,30 @@ _value:
     fwmark:
       description: Colocated nodes - the firewall-mark rules (see P(lvs.ha.fwmark_rules#filter)).
       type: dict
+    warnings:
+      description:
+        - Settings that work but leave something unprotected (the C(ipvsadm) driver has no health checks);
+          the filter shows each as an Ansible warning.
+      type: list
+      elements: str
 """
 
 from ansible.errors import AnsibleFilterError
+from ansible.utils.display import Display
 
 from ansible_collections.lvs.ha.plugins.module_utils._model import ModelError, cluster as _cluster
 
 
 def cluster(settings, hostvars, groups, host, role, local_state=None, previous=None, fingerprint_only=False):
     try:
-        return _cluster(settings, hostvars, groups, host, role, local_state=local_state, previous=previous,
-                        fingerprint_only=fingerprint_only)
+        result = _cluster(settings, hostvars, groups, host, role, local_state=local_state, previous=previous,
+                          fingerprint_only=fingerprint_only)
     except ModelError as exc:
         raise AnsibleFilterError('lvs.ha.cluster: %s' % exc)
+    if isinstance(result, dict) and result is not previous:
+        for text in result.get('warnings', []):
+            Display().warning('lvs.ha.cluster: %s' % text)
+    return result
 
 
 class FilterModule:

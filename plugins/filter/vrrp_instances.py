@@ -60,6 +60,8 @@ _value:
     - C(instances) - list of dicts C(name), C(family), C(interface), C(virtual_router_id), C(priority),
       C(state), C(advert_int), C(version), C(nopreempt), C(preempt_delay), C(vips) (with prefix length),
       C(unicast_src_ip), C(unicast_peers), C(peers) (C(host), C(family), C(address)), C(track_interfaces), C(track_scripts), C(notify), C(auth_pass).
+    - C(sync_group) - with instances of both families, C(name) and C(instances) (their names) of the
+      C(vrrp_sync_group) that moves them together; C(None) with one family.
     - C(track_scripts) - normalised C(vrrp_script) definitions.
     - C(priorities) - host to priority for every director; C(master) - the host with the highest priority.
   type: dict

@@ -25,6 +25,7 @@ import zlib
 
 from ansible_collections.lvs.ha.plugins.module_utils import _fwmark, _schema
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs import model as _ipvs
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.render import render_rules
 from ansible_collections.lvs.ha.plugins.module_utils._schema import (
     CHECK_KEYS, FWMARK_SPAN, HEALTH_CHECK, OPTIONS, REALSERVER, SERVICE, SORRY_SERVER, TRACK_INTERFACE,
     VRRP_AGREED, VRRP_V2_ADVERT, VRRP_V3_ADVERT)
@@ -330,8 +331,11 @@ class Hosts:
             if family == 'ipv4':
                 address = _get(_get(data, 'ipv4', {}), 'address')
             else:
-                address = next((a.get('address') for a in _get(data, 'ipv6', [])
-                                if a.get('scope') == 'global' and a.get('address')), None)
+                # A /128 is skipped while there is another: keepalived adds the IPv6 VIPs as /128,
+                # and facts gathered on the master list the VIP first.
+                found = [a for a in _get(data, 'ipv6', []) if a.get('scope') == 'global' and a.get('address')]
+                address = next((a['address'] for a in found if str(a.get('prefix')) != '128'),
+                               found[0]['address'] if found else None)
             if not address:
                 raise ModelError('%s: host %s has no %s address on %s; set %s for it'
                                  % (variable, host, 'global IPv6' if family == 'ipv6' else 'IPv4', interface, name))
@@ -378,21 +382,45 @@ def host_mac(hostvars, host, default_interface=None, variable='lvs_mac'):
 
 # --- services ---------------------------------------------------------------------
 
-def _health_check(raw, protocol, rs_port, path, host):
+# The checkers of a service that names none: a dead real server must leave the rotation
+# whatever the protocol. UDP - an ICMP port unreachable (the service stopped) fails
+# udp_check, a host that does not answer at all fails ping_check; SCTP - keepalived has no
+# SCTP checker, so ping_check (the host is alive).
+DEFAULT_CHECKS = {'tcp': ('tcp_check',), 'udp': ('udp_check', 'ping_check'), 'sctp': ('ping_check',)}
+
+
+def _health_checks(raw, protocol, rs_port, path, host):
+    """The service's checkers, a list of mappings (empty: no check); see HEALTH_CHECK."""
     if raw is None:
-        raw = {'type': 'tcp_check' if protocol == 'tcp' else 'none'}
+        raw = list(DEFAULT_CHECKS[protocol])
+    items = raw if isinstance(raw, (list, tuple)) else [raw]
+    checks = []
+    for i, item in enumerate(items):
+        where = '%s[%d]' % (path, i) if isinstance(raw, (list, tuple)) else path
+        check = _health_check(item, protocol, rs_port, where, host)
+        if check['type'] == 'none':
+            if len(items) > 1:
+                raise ModelError('%s: none cannot be combined with other checkers' % _where(where, host))
+            continue
+        checks.append(check)
+    return checks
+
+
+def _health_check(raw, protocol, rs_port, path, host):
     if isinstance(raw, str):
         raw = {'type': raw}
     if not isinstance(raw, dict):
-        _fail(path, host, 'must be a mapping with a type or a type name', raw)
+        _fail(path, host, 'must be a mapping with a type, a type name or a list of them', raw)
     ctype = check_value(raw.get('type', 'tcp_check'), HEALTH_CHECK['type'], path + '.type', host)
     check = check_options(raw, HEALTH_CHECK, path, host, CHECK_KEYS[ctype])
     check['type'] = ctype
-    if ctype in ('http_get', 'ssl_get', 'tcp_check'):
-        if protocol != 'tcp':
-            raise ModelError('%s: %s needs protocol tcp, the service is %s' % (_where(path, host), ctype, protocol))
-        if check['connect_port'] is None and rs_port is None:
-            raise ModelError('%s.connect_port is required: the service has no port' % _where(path, host))
+    needs = {'http_get': ('tcp',), 'ssl_get': ('tcp',), 'tcp_check': ('tcp',), 'udp_check': ('udp',),
+             'dns_check': ('udp', 'tcp')}.get(ctype)
+    if needs and protocol not in needs:
+        raise ModelError('%s: %s needs protocol %s, the service is %s'
+                         % (_where(path, host), ctype, ' or '.join(needs), protocol))
+    if 'connect_port' in check and check['connect_port'] is None and rs_port is None:
+        raise ModelError('%s.connect_port is required: the service has no port' % _where(path, host))
     if ctype == 'misc_check' and not check['misc_path']:
         raise ModelError('%s.misc_path is required with misc_check' % _where(path, host))
     return check
@@ -628,8 +656,11 @@ def normalise_services(services, hostvars, groups, host=None, realservers_group=
             'quorum': quorum,
             'hysteresis': svc['hysteresis'],
             'sorry_server': _sorry_server(raw.get('sorry_server'), family, rs_port, path + '.sorry_server', host),
-            'health_check': _health_check(raw.get('health_check'), protocol, rs_port, path + '.health_check', host),
+            'health_checks': _health_checks(raw.get('health_check'), protocol, rs_port, path + '.health_check',
+                                            host),
         }
+        # The first checker (type none when there is none), as before health_checks.
+        service['health_check'] = service['health_checks'][0] if service['health_checks'] else {'type': 'none'}
         key = (family, protocol, vip, port) if fwmark is None else ('fwmark', fwmark)
         if key in keys:
             if fwmark is not None:
@@ -814,7 +845,8 @@ def _agree(settings, hosts, peers, host):
 
 
 def vrrp_instances(services, hostvars, groups, host, group, settings=None, with_peers=False, hosts=None):
-    """The VRRP instances of ``host`` (one per address family of the VIPs).
+    """The VRRP instances of ``host`` (one per address family of the VIPs), in one
+    ``sync_group`` (``{name, instances}``; None with one family).
 
     :param settings: dict of the ``lvs_vrrp_*`` variables without the prefix (see
         ``VRRP_SETTINGS``); ``interface`` defaults to the host's ``lvs_interface``.
@@ -872,16 +904,109 @@ def vrrp_instances(services, hostvars, groups, host, group, settings=None, with_
             'notify': raw['notify'],
             'auth_pass': raw['auth_pass'] if family == 'ipv4' else '',
         })
-    return {'instances': instances, 'track_scripts': raw['track_scripts'], 'priorities': priorities,
-            'master': max(priorities, key=priorities.get)}
+    # One sync group over the instances of both families, so that the IPv4 and the IPv6
+    # VIPs change director together (a fault of either instance moves both).
+    sync_group = ({'name': raw['instance_name'], 'instances': [i['name'] for i in instances]}
+                  if len(instances) > 1 else None)
+    return {'instances': instances, 'sync_group': sync_group, 'track_scripts': raw['track_scripts'],
+            'priorities': priorities, 'master': max(priorities, key=priorities.get)}
+
+
+# --- planned switchover (lvs.ha.switchover, lvs.ha.rolling_upgrade) ----------------
+
+# keepalived tracks this file (track_file lvs_ha_switchover, weight 1): the number in it is
+# added to the priority of every VRRP instance of the director, the effective priority kept
+# within [1, 254] by keepalived. The role creates it with 0 and never rewrites it; the
+# playbooks write it, keepalived reads it at once (inotify), without a reload.
+SWITCHOVER_FILE = '/etc/keepalived/lvs-ha-priority'
+SWITCHOVER_TRACK = 'lvs_ha_switchover'
+PRIORITY_MIN, PRIORITY_MAX = 1, 254
+
+
+def switchover_values(priorities, to=None, off=None):
+    """The number each director's switchover file holds for a move to ``to``, off ``off``,
+    or back to the inventory's priorities (neither).
+
+    To X: X's effective priority becomes 254, any other at 254 becomes 253 (the others keep
+    their order for a failover). Off X: X's becomes 1, the others keep theirs.
+    """
+    if to is not None:
+        return dict((h, PRIORITY_MAX - p if h == to else (-1 if p == PRIORITY_MAX else 0))
+                    for h, p in priorities.items())
+    if off is not None:
+        return dict((h, PRIORITY_MIN - p if h == off else 0) for h, p in priorities.items())
+    return dict((h, 0) for h in priorities)
+
+
+def switchover_plan(priorities, values, mode='reset', target=None):
+    """``{mode, target, values, effective, holder}``: the effective priorities keepalived
+    computes from ``values`` and the director that then holds the VIPs (the highest)."""
+    effective = dict((h, min(max(p + values[h], PRIORITY_MIN), PRIORITY_MAX)) for h, p in priorities.items())
+    holder = max(sorted(effective), key=effective.get)
+    return {'mode': mode, 'target': target, 'values': values, 'effective': effective, 'holder': holder}
+
+
+def switchover(settings, vrrp, host, nopreempt=False, advert_int=1, preempt_delay=0):
+    """The switchover plans of the directors of ``vrrp`` (see ``vrrp_instances``), and the
+    playbook variables lvs_switchover_* and lvs_upgrade_* validated.
+
+    :returns: ``file``, ``track``, ``priorities``, ``plan`` (the move asked by
+        lvs_switchover_to / _off / _reset, or None), ``order`` (the directors by rising
+        priority: backups first, the master last), ``off`` (the plan off each director),
+        ``reset`` (the inventory's priorities), ``timeout`` (seconds), ``refused`` (why a
+        move is impossible, or None), ``upgrade_packages`` (None: the role's) and
+        ``upgrade_restart``.
+    """
+    opts = {}
+    for name, spec in _schema.PLAYBOOK_OPTIONS.items():
+        value = check_value(settings.get(name), spec, name, host)
+        opts[name] = spec.get('default') if value is None else value
+    priorities = dict(vrrp['priorities'])
+    to, off, reset = opts['lvs_switchover_to'], opts['lvs_switchover_off'], opts['lvs_switchover_reset']
+    asked = [name for name in ('lvs_switchover_to', 'lvs_switchover_off', 'lvs_switchover_reset') if opts[name]]
+    if len(asked) > 1:
+        raise ModelError('host %s: %s: give one of them, got %s' % (
+            host, ', '.join(asked), ', '.join('%s=%r' % (name, opts[name]) for name in asked)))
+    for name, target in (('lvs_switchover_to', to), ('lvs_switchover_off', off)):
+        if target is not None and target not in priorities:
+            raise ModelError('host %s: %s: %r is not a director of this cluster; the directors are %s'
+                             % (host, name, target, ', '.join(sorted(priorities))))
+    refused = None
+    if nopreempt:
+        refused = ('lvs_vrrp_nopreempt is set: a director with a higher priority does not take the VIPs from a '
+                   'master that is alive, so a change of priority cannot move them; unset it (or move the VIPs by '
+                   'stopping keepalived on the master, a failover)')
+    elif len(priorities) < 2:
+        refused = 'there is one director (%s): no other can hold the VIPs' % ', '.join(priorities)
+    if asked and refused and (nopreempt or not reset):
+        raise ModelError('host %s: %s=%r: %s' % (host, asked[0], opts[asked[0]], refused))
+    if off and max(p for h, p in priorities.items() if h != off) <= PRIORITY_MIN:
+        raise ModelError('host %s: lvs_switchover_off=%r: no other director has a priority above %d'
+                         % (host, off, PRIORITY_MIN))
+    order = sorted(priorities, key=priorities.get)
+    plans = dict((h, switchover_plan(priorities, switchover_values(priorities, off=h), 'off', h)) for h in order)
+    reset_plan = switchover_plan(priorities, switchover_values(priorities), 'reset')
+    if to:
+        plan = switchover_plan(priorities, switchover_values(priorities, to=to), 'to', to)
+    elif off:
+        plan = plans[off]
+    elif reset:
+        plan = reset_plan
+    else:
+        plan = None
+    timeout = opts['lvs_switchover_timeout'] or int(math.ceil(3 * advert_int + preempt_delay)) + 30
+    return {'file': SWITCHOVER_FILE, 'track': SWITCHOVER_TRACK, 'priorities': priorities, 'plan': plan,
+            'order': order, 'off': plans, 'reset': reset_plan, 'timeout': timeout, 'refused': refused,
+            'upgrade_packages': opts['lvs_upgrade_packages'], 'upgrade_restart': opts['lvs_upgrade_restart']}
 
 
 # --- the one entry: a host's view of the cluster ----------------------------------
 
 ROLE_NAMES = ('director', 'realserver', 'colocated')
-# Variables of the collection's playbooks (lvs.ha.drain, lvs.ha.enable), known so that an
-# lvs_* variable that is no option at all (a typo) can be refused.
-PLAYBOOK_VARIABLES = ('lvs_drain_target', 'lvs_drain_timeout', 'lvs_drain_remove')
+# Variables of the collection's playbooks (lvs.ha.drain, lvs.ha.enable, lvs.ha.switchover,
+# lvs.ha.rolling_upgrade), known so that an lvs_* variable that is no option at all (a typo)
+# can be refused.
+PLAYBOOK_VARIABLES = ('lvs_drain_target', 'lvs_drain_timeout', 'lvs_drain_remove') + tuple(_schema.PLAYBOOK_OPTIONS)
 
 
 def _settings(settings, role, host):
@@ -947,7 +1072,8 @@ def cluster(settings, hostvars, groups, host, role, local_state=None, previous=N
     :param fingerprint_only: return only the fingerprint of the inputs (cheap), so that a
         caller can skip setting an unchanged result again.
     :returns: dict ``host``, ``role``, ``fingerprint``, ``settings`` (every option of the role,
-        validated), and by role ``services``, ``vrrp``, ``ipvs_services`` (directors),
+        validated), ``warnings`` (texts the caller shows as warnings), and by role ``services``,
+        ``vrrp``, ``ipvs_rules`` (directors),
         ``realserver_vips`` (real servers), ``fwmark`` (colocated). See docs/variables.md.
     """
     if role not in ROLE_NAMES:
@@ -965,7 +1091,7 @@ def cluster(settings, hostvars, groups, host, role, local_state=None, previous=N
     state = check_value(local_state or {}, {'type': 'dict'}, 'local fact lvs_ha', host)
     # settings without the raw services: `services` holds them normalised (a fact's size costs time)
     result = {'host': host, 'role': role, 'fingerprint': fingerprint,
-              'settings': dict((k, v) for k, v in opts.items() if k != SERVICES_VAR)}
+              'settings': dict((k, v) for k, v in opts.items() if k != SERVICES_VAR), 'warnings': []}
     members = {}
     director = role in ('director', 'colocated')
     if director:
@@ -994,13 +1120,22 @@ def cluster(settings, hostvars, groups, host, role, local_state=None, previous=N
         vrrp = vrrp_instances(services, hostvars, groups, host, opts['lvs_directors_group'], vrrp_settings,
                               with_peers=opts['lvs_director_vrrp_firewall'] != 'none', hosts=hosts)
         driver = opts['lvs_director_ipvs_driver']
-        if opts['lvs_director_sync_daemon'] and driver != 'keepalived':
-            raise ModelError('host %s: lvs_director_sync_daemon needs lvs_director_ipvs_driver keepalived, got %r'
-                             % (host, driver))
+        if opts['lvs_director_sync_daemon'] and driver == 'none':
+            raise ModelError('host %s: lvs_director_sync_daemon needs lvs_director_ipvs_driver keepalived or ipvsadm, '
+                             'got %r' % (host, driver))
         # The IPVS layer checks the table whoever programs it; the module's argument is kept
-        # for the ipvsadm driver only (a large table costs Ansible time in every fact).
-        table = _ipvs_table(services, host) if driver != 'none' else []
-        result.update(services=services, vrrp=vrrp, ipvs_services=table if driver == 'ipvsadm' else [])
+        # for the ipvsadm driver only, as rule lines: one string (a fact of thousands of
+        # entries costs Ansible time when set, and again in every task that passes it on).
+        rules = _ipvs_rules(services, host) if driver != 'none' else ''
+        result.update(services=services, vrrp=vrrp, ipvs_rules=rules if driver == 'ipvsadm' else '')
+        raw = _vrrp_settings(vrrp_settings, host)
+        result['switchover'] = switchover(settings, vrrp, host, nopreempt=raw['nopreempt'],
+                                          advert_int=raw['advert_int'], preempt_delay=raw['preempt_delay'])
+        if driver == 'ipvsadm' and services:
+            result['warnings'].append(
+                'host %s: lvs_director_ipvs_driver is ipvsadm: nothing checks the real servers of %s (health_check '
+                'is ignored), a dead real server keeps its share of new connections until it is drained or removed; '
+                'the keepalived driver has health checks' % (host, ', '.join(s['name'] for s in services)))
         cluster_hosts.update(vrrp['priorities'])
         extra = service_vips([], opts['lvs_vrrp_extra_vips'], host)
     else:
@@ -1018,14 +1153,16 @@ def cluster(settings, hostvars, groups, host, role, local_state=None, previous=N
     return result
 
 
-def _ipvs_table(services, host):
-    """The lvs.ha.ipvs module's services, checked by the IPVS layer itself (so it cannot refuse them later)."""
-    table = ipvs_services(services)
+def _ipvs_rules(services, host):
+    """The lvs.ha.ipvs module's `rules`, from the services checked by the IPVS layer itself (so
+    the module cannot refuse them later). Every threshold is declared, 0 included, so one set
+    by hand or lowered to 0 in the inventory is reset (the module reads the kernel's thresholds
+    of the services it needs: one listing per service, or one of the whole table for many)."""
     try:
-        _ipvs.table_from_params(table, SERVICES_VAR)
+        table = _ipvs.table_from_params(ipvs_services(services), SERVICES_VAR)[0]
     except _ipvs.IpvsError as exc:
         raise ModelError('host %s: %s (as an IPVS service)' % (host, exc))
-    return table
+    return render_rules(table)
 
 
 def fwmark_of(services, hosts, opts, host):

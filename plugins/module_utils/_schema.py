@@ -38,7 +38,9 @@ FORWARDING = ('dr', 'tunnel', 'nat')
 SCHEDULERS = ('rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh')
 DEFAULT_SCHEDULER = 'wlc'
 SCHED_FLAGS = ('sh-fallback', 'sh-port', 'mh-fallback', 'mh-port', 'flag-1', 'flag-2', 'flag-3')
-CHECK_TYPES = ('http_get', 'ssl_get', 'tcp_check', 'misc_check', 'none')
+CHECK_TYPES = ('http_get', 'ssl_get', 'tcp_check', 'udp_check', 'dns_check', 'ping_check', 'misc_check', 'none')
+# keepalived's DNS_CHECK query types.
+DNS_TYPES = ('A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA')
 IPVS_DRIVERS = ('keepalived', 'ipvsadm', 'none')
 FIREWALL_BACKENDS = ('iptables', 'nftables')
 MAX_PORT = 65535
@@ -70,7 +72,11 @@ PATTERNS = {
     'dns_name': (r'(?=.{1,253}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
                  r'(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*',
                  'a DNS name'),
+    'dns_root_or_name': (r'\.|(?=.{1,253}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
+                         r'(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?',
+                         'a DNS name or . (the root)'),
     'md5': (r'[0-9a-f]{32}', 'an MD5 digest (32 lower-case hex digits)'),
+    'hex': (r'(?:[0-9a-f]{2}){1,256}', 'bytes as lower-case hex digits, two per byte (1-256 bytes)'),
     # An absolute program and plain arguments: keepalived splits on spaces, runs no shell.
     'command': (r'/[A-Za-z0-9_./+-]{1,200}(?: [A-Za-z0-9_./:=@%+,-]{1,200}){0,16}',
                 'an absolute path to a program, optionally followed by plain arguments '
@@ -84,6 +90,8 @@ PATTERNS = {
     'sysctl_key': (r'[a-z][a-z0-9_]*(?:\.[A-Za-z0-9_/-]+)+', 'a sysctl name such as net.ipv4.ip_forward'),
     'sysctl_value': (r'[A-Za-z0-9_.:/+-]{1,64}(?: [A-Za-z0-9_.:/+-]{1,64}){0,7}',
                      'a sysctl value (plain words separated by single spaces)'),
+    'package': (r'[A-Za-z0-9][A-Za-z0-9+._-]{0,127}', 'a package name (letters, digits and + . _ -)'),
+    'inventory_host': (r'[A-Za-z0-9_][A-Za-z0-9_.:-]{0,252}', 'an inventory host name'),
 }
 COMPILED = {name: re.compile(pattern[0]) for name, pattern in PATTERNS.items()}
 
@@ -97,11 +105,14 @@ def matches(pattern, value):
 
 HEALTH_CHECK = {
     'type': dict(type='str', choices=list(CHECK_TYPES),
-                 description='C(tcp_check) for TCP services, C(none) otherwise when not given.'),
+                 description='The checker; when C(health_check) is not given - C(tcp_check) for TCP services, '
+                             'C(udp_check) and C(ping_check) for UDP, C(ping_check) for SCTP.'),
     'connect_port': dict(type='int', min=1, max=MAX_PORT,
-                         description='Port to check; default - the real server\'s port. TCP, HTTP and SSL checks.'),
+                         description='Port to check; default - the real server\'s port. TCP, HTTP, SSL, UDP and DNS '
+                                     'checks.'),
     'connect_timeout': dict(type='int', default=3, min=1, max=3600,
-                            description='Seconds to wait for the connection. TCP, HTTP and SSL checks.'),
+                            description='Seconds to wait for the connection (UDP and DNS - for the answer or an ICMP '
+                                        'error, ping - for the echo reply).'),
     'retry': dict(type='int', default=3, min=0, max=1000,
                   description='Failed attempts before the real server is taken out.'),
     'delay_before_retry': dict(type='int', default=2, min=0, max=3600,
@@ -116,12 +127,25 @@ HEALTH_CHECK = {
     'misc_timeout': dict(type='int', min=1, max=3600, description='C(misc_check) - seconds the command may run.'),
     'misc_dynamic': dict(type='bool', default=False,
                          description='C(misc_check) - the exit code minus 2 sets the weight.'),
+    'payload': dict(type='str', pattern='hex',
+                    description='C(udp_check) - the datagram to send, as hex digits (default - an empty datagram).'),
+    'require_reply': dict(type='bool', default=False,
+                          description='C(udp_check) - fail unless the real server answers; without it only an ICMP '
+                                      'error (port or host unreachable) fails the check.'),
+    'dns_type': dict(type='str', choices=list(DNS_TYPES), default='SOA',
+                     description='C(dns_check) - the type of the query (over UDP).'),
+    'dns_name': dict(type='str', default='.', pattern='dns_root_or_name',
+                     description='C(dns_check) - the name to query; the check fails unless the answer has a record.'),
 }
 # The keys each check type takes (the others are refused).
 CHECK_KEYS = {
     'http_get': ('type', 'path', 'status_code', 'digest', 'virtualhost', 'connect_port',
                  'connect_timeout', 'retry', 'delay_before_retry'),
     'tcp_check': ('type', 'connect_port', 'connect_timeout', 'retry', 'delay_before_retry'),
+    'udp_check': ('type', 'connect_port', 'connect_timeout', 'payload', 'require_reply', 'retry',
+                  'delay_before_retry'),
+    'dns_check': ('type', 'connect_port', 'connect_timeout', 'dns_type', 'dns_name', 'retry', 'delay_before_retry'),
+    'ping_check': ('type', 'connect_timeout', 'retry', 'delay_before_retry'),
     'misc_check': ('type', 'misc_path', 'misc_timeout', 'misc_dynamic', 'retry', 'delay_before_retry'),
     'none': ('type',),
 }
@@ -159,7 +183,10 @@ SERVICE = {
     'scheduler': dict(type='str', choices=list(SCHEDULERS), default=DEFAULT_SCHEDULER,
                       description='IPVS scheduler (those of ipvsadm 1.31 and Linux 6.1).'),
     'sched_flags': dict(type='list', elements='str', choices=list(SCHED_FLAGS), default=[],
-                        description='Scheduler flags; C(sh-*) need C(sh), C(mh-*) need C(mh).'),
+                        description='Scheduler flags; C(sh-*) need C(sh), C(mh-*) need C(mh). C(mh) with '
+                                    'C(mh-port) (hash the port too) and C(mh-fallback) (another real server when the '
+                                    'chosen one is unavailable) lets directors agree without connection sync (with '
+                                    'C(net.ipv4.vs.sloppy_tcp) in C(lvs_director_sysctls); C(docs/roles.md)).'),
     'persistent': dict(type='int', min=1, max=MAX_PERSISTENCE, description='Persistence timeout in seconds.'),
     'persistence_netmask': dict(type='str',
                                 description='Persistence granularity - an IPv4 netmask or prefix length, or an IPv6 '
@@ -176,8 +203,11 @@ SERVICE = {
                         description='Explicit real servers instead of a group - each an inventory host name, an '
                                     'address, or a mapping. V([]) is allowed (no real server yet).'),
     'health_check': dict(type='raw', options=HEALTH_CHECK,
-                         description='keepalived health check of each real server (C(keepalived) driver only). '
-                                     'A string is taken as the type.'),
+                         description='keepalived health check of each real server (C(keepalived) driver only; the '
+                                     'C(ipvsadm) driver has none and warns). A string is taken as the type; a list '
+                                     'gives several checkers, all of which must pass (V([]) or C(none) - no check). '
+                                     'Default - C(tcp_check) for TCP, C([udp_check, ping_check]) for UDP, '
+                                     'C(ping_check) for SCTP.'),
     'delay_loop': dict(type='int', default=6, min=1, max=86400, description='Seconds between health checks.'),
     'inhibit_on_failure': dict(type='bool', default=False,
                                description='Set a failed real server\'s weight to 0 instead of removing it.'),
@@ -218,7 +248,8 @@ OPTIONS = {
                                     'O(lvs_interface) in its facts. Read from every cluster host\'s variables.'),
     'lvs_address6': dict(type='str', format='ip',
                          description='This host\'s IPv6 address on the segment (IPv6 services); default - the first '
-                                     'global address of O(lvs_interface).'),
+                                     'global address of O(lvs_interface) that is not a /128 (a VIP held by '
+                                     'keepalived), else the first /128.'),
     'lvs_mac': dict(type='str', format='mac',
                     description='Colocated nodes - the MAC of O(lvs_interface); default - from the facts. Quote it in '
                                 'YAML (unquoted, YAML 1.1 reads 52:54:00:12:34:51 as a number). Unicast only.'),
@@ -252,17 +283,26 @@ OPTIONS = {
                                     description='C(ipvsadm) driver - remove IPVS services and destinations that are '
                                                 'not in the model.'),
     'lvs_director_sysctls': dict(type='dict', default={}, key_pattern='sysctl_key', value_pattern='sysctl_value',
-                                 description='Further sysctls to set and persist, e.g. C(net.ipv4.ip_nonlocal_bind: 1).'),
+                                 description='Further sysctls to set and persist, e.g. C(net.ipv4.ip_nonlocal_bind: 1), '
+                                             'or C(net.ipv4.vs.sloppy_tcp: 1) / C(net.ipv4.vs.sloppy_sctp: 1) (schedule a '
+                                             'connection from any packet, not only its SYN or INIT - with C(mh), '
+                                             'connections survive a failover without sync).'),
     'lvs_director_router_id': dict(type='str', default='{{ inventory_hostname_short }}', pattern='router_id',
                                    description='keepalived\'s C(router_id).'),
     'lvs_director_script_user': dict(type='str', default='keepalived_script', pattern='user',
                                      description='User keepalived runs track, notify and MISC_CHECK scripts as '
                                                  '(C(enable_script_security) is always on); created unless root.'),
     'lvs_director_sync_daemon': dict(type='bool', default=False,
-                                     description='C(keepalived) driver - run the IPVS connection sync daemon on the '
-                                                 'VRRP interface.'),
+                                     description='Run the kernel\'s IPVS connection sync daemons on the VRRP interface, '
+                                                 'so that established connections survive a failover - with the '
+                                                 'C(keepalived) driver keepalived\'s C(lvs_sync_daemon) (master or '
+                                                 'backup as the VRRP state), with C(ipvsadm) the unit '
+                                                 'C(lvs-ha-sync.service) (both). Off by default - see '
+                                                 'C(docs/roles.md).'),
     'lvs_director_sync_daemon_id': dict(type='int', default=0, min=0, max=MAX_SYNC_ID,
-                                        description='Sync daemon id.'),
+                                        description='Sync id, the same on the directors of a cluster and unique among '
+                                                    'the clusters that sync on the segment (a daemon takes only '
+                                                    'messages of its id).'),
     'lvs_director_keepalived_extra_config': dict(type='str', default='', format='keepalived_text',
                                                  description='Text appended to keepalived.conf (checked with the '
                                                              'rest by C(keepalived -t)); no control characters, '
@@ -317,6 +357,12 @@ OPTIONS = {
     'lvs_realserver_arp_announce': dict(type='int', choices=[0, 1, 2], default=2,
                                         description='C(arp_announce) on C(all) and O(lvs_interface) - 2 never uses a '
                                                     'VIP as the source of ARP requests.'),
+    'lvs_realserver_remove_stale_vips': dict(
+        type='bool', default=True,
+        description='Remove the VIPs that an earlier run added and this host no longer serves. C(playbooks/site.yml) '
+                    'sets it to false for the real servers, which it changes before the directors, and removes them '
+                    'in its last play (the role\'s C(stale_vips) entry point) once the directors no longer send '
+                    'their traffic here, so that no request reaches a real server without its VIP.'),
     'lvs_realserver_test_page': dict(type='bool', default=False,
                                      description='Install a web server whose page shows the host name.'),
     # colocated
@@ -327,6 +373,26 @@ OPTIONS = {
                                 description='Name of the iptables chain in the mangle table.'),
     'lvs_colocated_nft_table': dict(type='str', default='lvs_ha', pattern='nft_table',
                                     description='Name of the nftables table (family C(inet)).'),
+}
+
+# Variables of the collection's playbooks (not role options): lvs.ha.switchover and
+# lvs.ha.rolling_upgrade. Checked by the same gate (_model.cluster) as the role options.
+PLAYBOOK_OPTIONS = {
+    'lvs_switchover_to': dict(type='str', pattern='inventory_host',
+                              description='lvs.ha.switchover - the director that is to hold the VIPs.'),
+    'lvs_switchover_off': dict(type='str', pattern='inventory_host',
+                               description='lvs.ha.switchover - the director that is to give the VIPs up.'),
+    'lvs_switchover_reset': dict(type='bool', default=False,
+                                 description='lvs.ha.switchover - back to the priorities of the inventory.'),
+    'lvs_switchover_timeout': dict(type='int', min=1, max=3600,
+                                   description='Seconds to wait for the VIPs to move; default 3 x advert_int + '
+                                               'preempt_delay + 30.'),
+    'lvs_upgrade_packages': dict(type='list', elements='str', pattern='package',
+                                 description='lvs.ha.rolling_upgrade - the packages to bring to the latest version; '
+                                             'default keepalived (and ipvsadm with an IPVS driver).'),
+    'lvs_upgrade_restart': dict(type='bool', default=False,
+                                description='lvs.ha.rolling_upgrade - restart keepalived on each drained director '
+                                            'even when no package changed.'),
 }
 
 # VRRP settings that every director of a group must agree on (split brain otherwise).

@@ -28,9 +28,9 @@ options:
       - The module validates the entries itself, destinations included, rather than through Ansible's
         argument spec, which is several times slower on tables of thousands of destinations; errors name the
         entry and the option (for example C(services[3].destinations[0].port)).
+      - Exactly one of O(services) and O(rules) is required.
     type: list
     elements: dict
-    required: true
     suboptions:
       protocol:
         description:
@@ -149,10 +149,24 @@ options:
               - Tunnel checksum for V(gue) or V(gre); default V(nocsum). V(remcsum) is for V(gue) only.
             type: str
             choices: [nocsum, csum, remcsum]
+  rules:
+    description:
+      - The same table in compact form, as text of rule lines, one per line, as C(ipvsadm -S -n) prints them
+        (C(-A) lines for services, C(-a) lines for their destinations after them; blank lines and lines
+        starting with C(#) are skipped). Each line is checked by the same validation as an entry of O(services);
+        errors name the line.
+      - Thresholds are managed only where a line gives C(-x)/C(-y), like O(services[].destinations[].upper_threshold)
+        omitted. Services cannot be declared absent in this form; use O(purge).
+      - Ansible copies, checks and logs a module's arguments several times; one string instead of tens of
+        thousands of entries saves most of that on large tables. The director role passes its table this way.
+      - Mutually exclusive with O(services).
+    type: str
+    version_added: 0.2.0
   purge:
     description:
       - Also delete the services that O(services) does not declare, and the destinations that a declared service
-        does not list. O(services=[]) with O(purge=true) empties the table, one service at a time.
+        does not list (with O(rules), that the lines do not declare). O(services=[]) with O(purge=true) empties
+        the table, one service at a time.
     type: bool
     default: false
 extends_documentation_fragment:
@@ -192,6 +206,15 @@ EXAMPLES = r'''
         destinations:
           - address: 2001:db8::41
           - address: 2001:db8::42
+
+- name: The same table as rule lines (compact form, for large tables)
+  lvs.ha.ipvs:
+    purge: true
+    rules: |
+      -A -t 192.168.56.40:80 -s rr
+      -a -t 192.168.56.40:80 -r 192.168.56.41:80 -g -w 1
+      -a -t 192.168.56.40:80 -r 192.168.56.42:80 -g -w 1
+      -a -t 192.168.56.40:80 -r 192.168.56.43:80 -g -w 0
 
 - name: Retire a service without touching the rest
   lvs.ha.ipvs:
@@ -244,7 +267,7 @@ not_applied:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import IpvsError, table_from_params
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import IpvsError, table_from_params, table_from_rules
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs.run import IpvsadmRunner, reconcile
 
 
@@ -253,21 +276,35 @@ def argument_spec():
     _ipvs.model.table_from_params: for 1,000 services x 10 destinations Ansible's nested
     validation cost over a second on a lab guest, for the same checks."""
     return dict(
-        services=dict(type='list', elements='dict', required=True),
+        services=dict(type='list', elements='dict'),
+        rules=dict(type='str'),
         purge=dict(type='bool', default=False),
     )
 
 
+def _invocation(params):
+    """The arguments echoed in the result: `rules` as its line count (the lines are in
+    the task; echoing them back costs a transfer and a scan for secrets on both ends)."""
+    result = dict(params)
+    if result.get('rules') is not None:
+        result['rules'] = '(%d lines)' % result['rules'].count('\n')
+    return {'module_args': result}
+
+
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
+                           mutually_exclusive=[('services', 'rules')], required_one_of=[('services', 'rules')])
     try:
-        desired, absent = table_from_params(module.params['services'])
+        if module.params['rules'] is not None:
+            desired, absent = table_from_rules(module.params['rules']), []
+        else:
+            desired, absent = table_from_params(module.params['services'])
         result = reconcile(IpvsadmRunner(module), lambda current: (desired, absent, []),
                            module.check_mode, module._diff, module.params['purge'])
     except IpvsError as exc:
         module.fail_json(msg=str(exc), **exc.details)
     del result['current'], result['desired']
-    module.exit_json(**result)
+    module.exit_json(invocation=_invocation(module.params), **result)
 
 
 if __name__ == '__main__':

@@ -28,6 +28,12 @@ options:
         they can lag by up to 2 seconds; wait that long after traffic (or after C(ipvsadm -Z)) before comparing.
     type: bool
     default: true
+  connections:
+    description:
+      - Also read the connection entries (C(ipvsadm -L -n -c)) into RV(connections) - one more C(ipvsadm) run,
+        and a list as long as the connection table.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - lvs.ha.ipvs.info_module
 seealso:
@@ -202,6 +208,18 @@ timeouts:
   returned: always
   type: dict
   sample: {tcp: 900, tcp_fin: 120, udp: 300}
+connections:
+  description:
+    - The connection entries (C(ipvsadm -L -n -c)), the synced ones included; with O(connections).
+    - The C(flow) of an entry (protocol, client and virtual address and port) names a connection the same way on
+      every director.
+  returned: when O(connections=true)
+  type: list
+  elements: dict
+  sample:
+    - {protocol: tcp, state: ESTABLISHED, expires: 899, client: 192.168.56.1, client_port: 33120,
+       virtual: 192.168.56.40, virtual_port: 80, destination: 192.168.56.43, destination_port: 80,
+       flow: tcp 192.168.56.1:33120 192.168.56.40:80}
 sync_daemons:
   description: Running connection synchronisation daemons; empty when none runs.
   returned: always
@@ -218,10 +236,11 @@ from ansible_collections.lvs.ha.plugins.module_utils._ipvs.run import IpvsadmRun
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(counters=dict(type='bool', default=True)),
+    module = AnsibleModule(argument_spec=dict(counters=dict(type='bool', default=True),
+                                              connections=dict(type='bool', default=False)),
                            supports_check_mode=True)
     try:
-        info = read_info(IpvsadmRunner(module), module.params['counters'])
+        info = read_info(IpvsadmRunner(module), module.params['counters'], module.params['connections'])
     except IpvsError as exc:
         module.fail_json(msg=str(exc), **exc.details)
     module.exit_json(changed=False, **info)

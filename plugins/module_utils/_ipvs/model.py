@@ -26,6 +26,7 @@ flag names) is kept here.
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -519,3 +520,139 @@ def table_from_params(services, where='services'):
         if key not in table:
             absent.append(key)
     return table, absent
+
+
+# ---------------------------------------------------------------------------
+# The compact form: the table as rule lines (the ipvs module's `rules`)
+
+# What each option of an -A/-a line sets, as the structured form names it.
+_RULE_SERVICE_OPTIONS = {'-s': 'scheduler', '-p': 'persistent', '-M': 'persistence_netmask',
+                         '--pe': 'persistence_engine', '-b': 'sched_flags'}
+_RULE_DESTINATION_OPTIONS = {'-w': 'weight', '-x': 'upper_threshold', '-y': 'lower_threshold',
+                             '--tun-type': 'tunnel_type', '--tun-port': 'tunnel_port'}
+_RULE_FORWARDING = {'-g': 'dr', '-i': 'tunnel', '-m': 'nat'}
+_RULE_CHECKSUMS = {'--tun-nocsum': 'nocsum', '--tun-csum': 'csum', '--tun-remcsum': 'remcsum'}
+_RULE_PROTOCOLS = {'-t': 'tcp', '-u': 'udp', '--sctp-service': 'sctp'}
+
+
+def _split_host_port(text, where, option):
+    """'10.0.0.1:80' or '[2001:db8::1]:80' -> (host text, port text or None); not validated."""
+    if text.startswith('['):
+        host, sep, rest = text[1:].partition(']')
+        if not sep or (rest and not rest.startswith(':')):
+            _fail(where, option, text, 'must be ADDRESS:PORT, [IPV6]:PORT or an address')
+        return host, rest[1:] or None
+    if text.count(':') == 1:
+        host, _sep, port = text.partition(':')
+        return host, port
+    return text, None
+
+
+def _rule_params(tokens, where):
+    """The structured form of one -A or -a line: (command, service params, destination params).
+
+    Only the forms `ipvsadm -S -n` prints (and render_rules writes) are taken; the values are
+    left as text for the same validation as the structured form.
+    """
+    command = tokens[0]
+    service, dest = {}, {}
+    index = 1
+    while index < len(tokens):
+        token = tokens[index]
+        value = tokens[index + 1] if index + 1 < len(tokens) else None
+        if token in _RULE_PROTOCOLS or token == '-f':
+            if service:
+                _fail(where, token, value, 'names a second service on one line')
+            if value is None:
+                _fail(where, token, value, 'needs a value')
+            if token == '-f':
+                service['fwmark'] = value
+            else:
+                host, port = _split_host_port(value, where, token)
+                service.update(protocol=_RULE_PROTOCOLS[token], address=host, port=port)
+            index += 2
+            continue
+        if token == '-6':
+            service['family'] = 'ipv6'
+        elif command == '-A' and token == '-o':
+            service['one_packet'] = True
+        elif command == '-a' and token in _RULE_FORWARDING and 'forwarding' not in dest:
+            dest['forwarding'] = _RULE_FORWARDING[token]
+        elif command == '-a' and token in _RULE_CHECKSUMS and 'tunnel_checksum' not in dest:
+            dest['tunnel_checksum'] = _RULE_CHECKSUMS[token]
+        else:
+            names = _RULE_SERVICE_OPTIONS if command == '-A' else _RULE_DESTINATION_OPTIONS
+            if command == '-a' and token == '-r' and value is not None and 'address' not in dest:
+                dest['address'], port = _split_host_port(value, where, token)
+                if port is not None:
+                    dest['port'] = port
+            elif token in names and value is not None and names[token] not in (service if command == '-A' else dest):
+                (service if command == '-A' else dest)[names[token]] = value
+            else:
+                _fail(where, token, ' '.join(tokens), 'is not an option of an %s line here (or it is repeated or '
+                      'has no value); the lines are those `ipvsadm -S -n` prints' % command)
+            index += 2
+            continue
+        index += 1
+    if not service:
+        _fail(where, 'service', ' '.join(tokens), 'is missing: name it with -t, -u, --sctp-service or -f')
+    if command == '-a' and 'address' not in dest:
+        _fail(where, '-r', ' '.join(tokens), 'is required on an -a line')
+    return service, dest
+
+
+# The -a line of almost every destination, read without the general loop of _rule_params.
+_COMMON_DESTINATION_LINE = re.compile(r'-a (-t|-u|--sctp-service|-f) (\S+)( -6)? -r (\S+) (-[gim]) -w (\d+)')
+
+
+def table_from_rules(text, where='rules'):
+    """Validate the table given as rule lines (-A and -a, as `ipvsadm -S -n` prints them and
+    render_rules() writes them) into a table, as table_from_params() does the structured form.
+
+    Each line becomes the entry of the structured form and is checked by the same functions
+    (service_from_params, destination_from_params); errors name the line. A destination
+    without -x/-y leaves its thresholds unmanaged, like a structured one without them.
+    """
+    if not isinstance(text, str):
+        _fail('', where, text, 'must be a string of rule lines')
+    table = {}
+    named_services = {}     # the text naming a service on -a lines -> the service (validated once)
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith('#'):
+            continue
+        here = '%s line %d: ' % (where, number)
+        match = _COMMON_DESTINATION_LINE.fullmatch(line)
+        if match:
+            named = match.group(1, 2, 3)
+            host, port = _split_host_port(match.group(4), here, '-r')
+            # digits only (the pattern's and the check's): as int, the checks' fast path
+            dest = {'address': host, 'forwarding': _RULE_FORWARDING[match.group(5)], 'weight': int(match.group(6))}
+            if port is not None:
+                dest['port'] = int(port) if port.isdigit() else port
+        else:
+            tokens = line.split()
+            if tokens[0] not in ('-A', '-a'):
+                _fail(here, tokens[0], line, 'only -A (a service) and -a (a destination) lines declare a table')
+            service, dest = _rule_params(tokens, here)
+            if tokens[0] == '-A':
+                entry = service_from_params(service, here, destinations=False)
+                if entry.key in table:
+                    _fail(here, 'service', line, 'duplicate service %s' % entry.key)
+                table[entry.key] = entry
+                continue
+            named = tuple(sorted(service.items()))
+        entry = named_services.get(named)
+        if entry is None:
+            if match:
+                service, _dest = _rule_params(line.split(), here)
+            key = key_from_params(service, here)
+            if key not in table:
+                _fail(here, 'service', line, 'service %s has no -A line before this one' % key)
+            entry = named_services[named] = table[key]
+        key, known = entry.key, entry.destinations
+        item = destination_from_params(dest, key, here)
+        if item.key in known:
+            _fail(here, '-r', line, 'duplicate destination %s in %s' % (addr_port(*item.key), key))
+        known[item.key] = item
+    return table

@@ -349,3 +349,32 @@ def parse_daemons(text):
                 daemon[_DAEMON_FIELDS[name]] = int(value) if value.isdigit() and name != 'mcast' else value
         daemons.append(daemon)
     return daemons
+
+
+_CONNECTION = re.compile(r'^(TCP|UDP|SCTP)\s+(\d+):([0-5]\d)\s+([A-Z_]+)\s+(\S+)\s+(\S+)\s+(\S+)$')
+
+
+def parse_connections(text):
+    """Parse `ipvsadm -L -n -c` into a list of connection entries: protocol, state, expires
+    (seconds), client, client_port, virtual, virtual_port, destination, destination_port and
+    flow (protocol, client and virtual address and port: what names a connection on every
+    director, the same after a sync)."""
+    entries = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped == 'IPVS connection entries' or stripped.startswith('pro expire'):
+            continue
+        match = _CONNECTION.match(stripped)
+        if not match:
+            raise IpvsError('cannot parse ipvsadm -L -n -c output line: %r' % line)
+        protocol, minutes, seconds, state, source, virtual, destination = match.groups()
+        try:
+            parts = [split_addr_port(text) for text in (source, virtual, destination)]
+        except ValueError as exc:
+            raise IpvsError('cannot parse ipvsadm -L -n -c output line: %r (%s)' % (line, exc))
+        entry = {'protocol': protocol.lower(), 'state': state, 'expires': int(minutes) * 60 + int(seconds)}
+        for name, (address, port) in zip(('client', 'virtual', 'destination'), parts):
+            entry[name], entry[name + '_port'] = address, port
+        entry['flow'] = '%s %s %s' % (entry['protocol'], source, virtual)
+        entries.append(entry)
+    return entries

@@ -87,3 +87,27 @@ def render_save(table):
         lines.append(render_service('-A', service))
         lines.extend(render_destination('-a', service.key, dest) for dest in service.destinations.values())
     return lines
+
+
+def render_rules(table, zero_thresholds=True):
+    """The table as the ipvs module's `rules`: `ipvsadm -S -n` lines plus -x/-y for every
+    threshold that is managed (not None); with `zero_thresholds` false, thresholds of 0 are
+    left out too (left unmanaged: the module then reads thresholds only where some are set)."""
+    lines = []
+    append = lines.append
+    for service in table.values():
+        append(render_service('-A', service))
+        name = service.key.name
+        for dest in service.destinations.values():
+            line = '-a %s -r %s %s -w %d' % (name, addr_port(dest.address, dest.port),
+                                             FORWARDING_SWITCH[dest.forwarding], dest.weight)
+            for switch, value in (('-x', dest.upper_threshold), ('-y', dest.lower_threshold)):
+                if value is not None and (value or zero_thresholds):
+                    line += ' %s %d' % (switch, value)
+            if dest.forwarding == 'tunnel' and dest.tunnel_type not in (None, 'ipip'):
+                line += ' --tun-type ' + dest.tunnel_type
+                if dest.tunnel_port is not None:
+                    line += ' --tun-port %d' % dest.tunnel_port
+                line += ' --tun-' + (dest.tunnel_checksum or 'nocsum')
+            append(line)
+    return ''.join(line + '\n' for line in lines)

@@ -15,7 +15,7 @@ import os
 
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import IpvsError
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs.parse import (
-    merge_thresholds, parse_daemons, parse_list, parse_save, parse_timeouts,
+    merge_thresholds, parse_connections, parse_daemons, parse_list, parse_save, parse_timeouts,
 )
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs.plan import diff, diff_texts, summarize, threshold_keys
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs.render import render
@@ -107,16 +107,18 @@ class IpvsadmRunner(object):
         return self._command([self.binary, '-R'], ''.join(line + '\n' for line in lines))
 
 
-def read_info(runner, counters=True):
+def read_info(runner, counters=True, connections=False):
     """The table with connection counts, thresholds and (with `counters`) traffic
-    counters and rates, plus timeouts and sync daemons, as JSON-ready data.
+    counters and rates, plus timeouts and sync daemons (and with `connections` the
+    connection entries), as JSON-ready data.
 
     Configuration comes from `ipvsadm -S -n`, the rest from `ipvsadm -L -n` forms.
     Without ip_vs loaded nothing is read (and nothing is loaded): `loaded` is false.
     """
     if not runner.loaded():
         runner.ensure_loadable()
-        return {'loaded': False, 'services': [], 'rules': [], 'timeouts': None, 'sync_daemons': []}
+        info = {'loaded': False, 'services': [], 'rules': [], 'timeouts': None, 'sync_daemons': []}
+        return dict(info, connections=[]) if connections else info
     saved = runner.run(['-S', '-n'])
     table = parse_save(saved)
     listings = [['--thresholds'], ['--persistent-conn']]
@@ -153,9 +155,12 @@ def read_info(runner, counters=True):
                 item['rates'] = found.get('rate')
             entry['destinations'].append(item)
         services.append(entry)
-    return {'loaded': True, 'services': services, 'rules': saved.splitlines(),
+    info = {'loaded': True, 'services': services, 'rules': saved.splitlines(),
             'timeouts': parse_timeouts(runner.run(['-L', '-n', '--timeout'])),
             'sync_daemons': parse_daemons(runner.run(['-L', '-n', '--daemon']))}
+    if connections:
+        info['connections'] = parse_connections(runner.run(['-L', '-n', '-c']))
+    return info
 
 
 def _read(runner, desire):

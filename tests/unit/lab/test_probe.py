@@ -104,16 +104,13 @@ def test_timeline_counts_from_the_kill():
     assert probe.timeline([], None) == []
 
 
-def test_gap_with_timeline_against_a_local_server(capsys):
-    """A loopback web server that always answers: the kill command does nothing, so the
-    gap is one interval; the timeline has every request, before the kill (negative) and after."""
+def page_server(name):
+    """A loopback web server (not started) whose every page is <h1>NAME</h1>."""
     import http.server
-    import json
-    import threading
 
     class Page(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
-            body = b'<h1>rs9</h1>\n'
+            body = b'<h1>%s</h1>\n' % name.encode()
             self.send_response(200)
             self.send_header('Content-Length', str(len(body)))
             self.end_headers()
@@ -122,7 +119,16 @@ def test_gap_with_timeline_against_a_local_server(capsys):
         def log_message(self, *args):
             pass
 
-    server = http.server.HTTPServer(('127.0.0.1', 0), Page)
+    return http.server.HTTPServer(('127.0.0.1', 0), Page)
+
+
+def test_gap_with_timeline_against_a_local_server(capsys):
+    """A loopback web server that always answers: the kill command does nothing, so the
+    gap is one interval; the timeline has every request, before the kill (negative) and after."""
+    import json
+    import threading
+
+    server = page_server('rs9')
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         assert probe.main(['gap', 'http://127.0.0.1:%d/' % server.server_port, '--interval', '0.01',
@@ -144,3 +150,50 @@ def test_gap_without_timeline_has_none(capsys, monkeypatch):
     monkeypatch.setattr(probe, 'ask_why', lambda url, timeout=None: ('rs1', None))
     assert probe.main(['gap', 'http://127.0.0.1/', '--interval', '0', '--after-seconds', '0', '--kill', 'true']) == 0
     assert 'timeline' not in json.loads(capsys.readouterr().out)
+
+
+def test_rr_over_https_against_a_local_server(tmp_path, capsys):
+    """https URLs: the probe talks TLS to a server with the lab's self-signed certificate."""
+    import json
+    import ssl
+    import subprocess
+    import sys
+    import threading
+
+    cert, key = tmp_path / 'cert.pem', tmp_path / 'key.pem'
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(PROBE), 'make_cert.py'), str(cert), str(key),
+                    '127.0.0.1', '192.168.56.40'], check=True)
+    assert oct(key.stat().st_mode & 0o777) == '0o600'
+
+    server = page_server('tls9')
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert), str(key))
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert probe.main(['rr', 'https://127.0.0.1:%d/' % server.server_port, '--count', '2']) == 0
+        first = json.loads(capsys.readouterr().out)
+        # the same server spoken to in plain HTTP: no answer
+        assert probe.main(['rr', 'http://127.0.0.1:%d/' % server.server_port, '--count', '1']) == 1
+        plain = json.loads(capsys.readouterr().out)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert first['answers'] == ['tls9', 'tls9']
+    assert plain['answers'] == [None]
+
+
+def test_hold_ends_early_when_the_stop_file_appears(tmp_path, capsys):
+    import json
+    import socket
+    server = socket.socket()
+    server.bind(('127.0.0.1', 0))
+    server.listen(8)
+    stop = tmp_path / 'stop'
+    stop.write_text('')
+    port = server.getsockname()[1]
+    assert probe.main(['hold', 'http://127.0.0.1:%d/' % port, '--connections', '2', '--seconds', '30',
+                       '--until-file', str(stop)]) == 0
+    server.close()
+    result = json.loads(capsys.readouterr().out)
+    assert result['opened'] == 2 and result['closed_after'] < 5

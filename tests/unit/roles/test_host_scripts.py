@@ -194,6 +194,52 @@ def test_vips_start_removes_only_the_stale_vips_it_added(vips):
     vips.ok('stop')
 
 
+def test_vips_add_keeps_stale_vips_until_start(vips):
+    """site.yml's order: `add` before the directors change (a VIP no longer wanted stays),
+    `start` after them (it goes); stop removes what either added."""
+    vips.ok('start')
+    vips.write('vips', 'lo 10.0.0.40/32\nlo 10.0.0.42/32\n')
+    assert vips.run('check-add').returncode == 1
+    vips.ok('add')
+    assert vips.model['devices']['lo'] == ['10.0.0.40/32', '2001:db8::40/128', '10.0.0.42/32']
+    assert (vips.var / 'lib' / 'vips').read_text() == 'lo 10.0.0.40/32\nlo 10.0.0.42/32\nlo 2001:db8::40/128\n'
+    vips.ok('check-add')
+    assert vips.run('check').returncode == 1  # the stale VIP is still there
+    before = vips.model
+    vips.ok('add')
+    assert vips.model == before
+    vips.ok('start')
+    assert vips.model['devices']['lo'] == ['10.0.0.40/32', '10.0.0.42/32']
+    assert (vips.var / 'lib' / 'vips').read_text() == 'lo 10.0.0.40/32\nlo 10.0.0.42/32\n'
+    vips.ok('check')
+    vips.ok('check-add')
+    vips.write('vips', 'lo 10.0.0.43/32\n')
+    vips.ok('add')
+    vips.ok('stop')
+    assert vips.model['devices']['lo'] == []
+
+
+def test_vips_check_add_sees_sysctls_missing_vips_and_state(vips):
+    assert vips.run('check-add').returncode == 1  # nothing added yet
+    vips.ok('add')
+    vips.ok('check-add')
+    vips.ok('check')
+    model = vips.model
+    model['sysctls']['net.ipv4.conf.all.arp_ignore'] = '0'
+    vips.set_model(model)
+    assert vips.run('check-add').returncode == 1
+    vips.ok('add')
+    model = vips.model
+    model['devices']['lo'].remove('2001:db8::40/128')
+    vips.set_model(model)
+    assert vips.run('check-add').returncode == 1
+    vips.ok('add')
+    vips.ok('check-add')
+    # a VIP present but not in the state (added by hand): add must take it over, or stop would leave it
+    (vips.var / 'lib' / 'vips').write_text('lo 10.0.0.40/32\n')
+    assert vips.run('check-add').returncode == 1
+
+
 def test_vips_without_any_vip(vips):
     vips.write('vips', '# Ansible managed\n')
     vips.write('realserver.sysctl', '# Ansible managed\n')
@@ -214,7 +260,7 @@ def test_vips_last_line_without_newline(vips):
 @pytest.mark.parametrize('name', ['vips', 'realserver.sysctl'])
 def test_vips_missing_data_changes_nothing(vips, name):
     (vips.conf / name).unlink()
-    for action in ('start', 'check'):
+    for action in ('start', 'add', 'check', 'check-add'):
         result = vips.run(action)
         assert result.returncode == 2 and 'no such file' in result.stderr, result
     assert vips.calls() == []
@@ -224,7 +270,7 @@ def test_vips_missing_data_changes_nothing(vips, name):
                          + ['lo 10.0.0.40', 'lo 10.0.0.40/32 extra', 'lo'])
 def test_vips_refuse_bad_vip_lines(vips, line):
     vips.write('vips', VIPS + line + '\n')
-    for action in ('check', 'start'):
+    for action in ('check', 'start', 'add', 'check-add'):
         assert vips.run(action).returncode == 2
     assert vips.calls() == [] and not vips.pwned()
 
@@ -234,13 +280,13 @@ def test_vips_refuse_bad_vip_lines(vips, line):
                          + ['%s=1' % evil for evil in EVIL] + ['net.ipv4.conf.all.arp_ignore', ' net.ipv4.conf.all.arp_ignore=1'])
 def test_vips_refuse_bad_sysctl_lines(vips, line):
     vips.write('realserver.sysctl', SYSCTLS + line + '\n')
-    for action in ('check', 'start'):
+    for action in ('check', 'start', 'add', 'check-add'):
         assert vips.run(action).returncode == 2
     assert vips.calls() == [] and not vips.pwned()
 
 
 def test_vips_usage(vips):
-    for args in ((), ('restart',)):
+    for args in ((), ('restart',), ('check_add',)):
         result = vips.run(*args)
         assert result.returncode == 2 and 'usage' in result.stderr
     assert vips.calls() == []
@@ -409,7 +455,7 @@ def test_fwmark_missing_data(fwmark):
 
 
 def test_fwmark_usage(fwmark):
-    for args in ((), ('restart',)):
+    for args in ((), ('restart',), ('check_add',)):
         result = fwmark.run(*args)
         assert result.returncode == 2 and 'usage' in result.stderr
     assert fwmark.calls() == []

@@ -51,6 +51,30 @@ def test_defaults_and_group_resolution(inventory):
         ('rs1', '192.168.56.41', 80, 1), ('rs2', '192.168.56.42', 80, 1), ('rs3', '192.168.56.43', 80, 1)]
 
 
+def test_default_checkers_by_protocol(inventory):
+    tcp, udp, sctp = norm([WEB, dict(WEB, name='dns', protocol='udp', port=53),
+                           dict(WEB, name='sig', protocol='sctp', port=2905)], inventory)
+    assert [c['type'] for c in tcp['health_checks']] == ['tcp_check']
+    assert udp['health_checks'] == [
+        {'type': 'udp_check', 'connect_port': None, 'connect_timeout': 3, 'payload': None, 'require_reply': False,
+         'retry': 3, 'delay_before_retry': 2},
+        {'type': 'ping_check', 'connect_timeout': 3, 'retry': 3, 'delay_before_retry': 2}]
+    assert [c['type'] for c in sctp['health_checks']] == ['ping_check']
+
+
+def test_several_checkers_and_none(inventory):
+    svc = dict(WEB, name='dns', protocol='udp', port=53,
+               health_check=[{'type': 'dns_check', 'dns_type': 'a', 'dns_name': 'www.example.org'},
+                             {'type': 'udp_check', 'payload': '00ff', 'require_reply': True}, 'ping_check'])
+    (out,) = norm([svc], inventory)
+    assert [c['type'] for c in out['health_checks']] == ['dns_check', 'udp_check', 'ping_check']
+    assert out['health_checks'][0]['dns_type'] == 'A' and out['health_checks'][0]['dns_name'] == 'www.example.org'
+    assert out['health_checks'][1]['payload'] == '00ff' and out['health_checks'][1]['require_reply'] is True
+    assert out['health_check'] == out['health_checks'][0]
+    none, empty = norm([dict(WEB, health_check='none'), dict(WEB, name='w2', port=81, health_check=[])], inventory)
+    assert none['health_checks'] == empty['health_checks'] == [] and none['health_check'] == {'type': 'none'}
+
+
 def test_explicit_realservers_hosts_addresses_and_weights(inventory):
     svc = dict(WEB, realservers=['rs1', '192.168.56.99', {'host': 'rs3', 'weight': 5}], weight=2)
     (out,) = norm([svc], inventory)
@@ -68,6 +92,18 @@ def test_ipv6_vip_resolves_global_ipv6(inventory):
     (out,) = norm([dict(WEB, vip='2001:db8::40')], inventory)
     assert out['family'] == 'ipv6'
     assert [r['address'] for r in out['realservers']] == ['2001:db8::41', '2001:db8::42', '2001:db8::43']
+
+
+def test_ipv6_address_skips_a_held_vip(inventory):
+    # facts gathered on the master: keepalived's /128 VIP comes before the host's own address
+    hostvars, groups = inventory
+    hostvars['rs1']['ansible_facts']['ens4']['ipv6'].insert(
+        0, {'address': '2001:db8::40', 'scope': 'global', 'prefix': '128'})
+    (out,) = norm([dict(WEB, vip='2001:db8::40')], inventory)
+    assert out['realservers'][0]['address'] == '2001:db8::41'
+    hostvars['rs1']['ansible_facts']['ens4']['ipv6'] = [{'address': '2001:db8::99', 'scope': 'global', 'prefix': '128'}]
+    (out,) = norm([dict(WEB, vip='2001:db8::40')], (hostvars, groups))
+    assert out['realservers'][0]['address'] == '2001:db8::99'
 
 
 def test_ipv6_missing_address_names_host(inventory):
@@ -224,6 +260,32 @@ def test_ipvs_services_shape(inventory):
                                      'upper_threshold': 0, 'lower_threshold': 0}
 
 
+def test_ipvs_rules_reset_a_threshold_lowered_to_zero(inventory):
+    """The director's rules declare thresholds of 0 too, so a threshold set by hand (or set
+    in the inventory and later removed) is edited back to 0 and a no-change run needs them."""
+    from dataclasses import replace
+
+    from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import table_from_rules
+    from ansible_collections.lvs.ha.plugins.module_utils._ipvs.plan import diff, threshold_keys
+    from ansible_collections.lvs.ha.plugins.module_utils._ipvs.render import render
+
+    rules = _model._ipvs_rules(norm([WEB], inventory), 'dir1')
+    assert rules.count(' -x 0 -y 0\n') == 3
+    want = table_from_rules(rules)
+    (key,) = list(want)
+    kernel = dict(want)
+    dests = dict(kernel[key].destinations)
+    first = next(iter(dests))
+    dests[first] = replace(dests[first], upper_threshold=50, lower_threshold=10)
+    kernel[key] = replace(kernel[key], destinations=dests)
+    # an -e line without -x/-y sets both to 0
+    assert render(diff(kernel, want)) == ['-e -t 192.168.56.40:80 -r 192.168.56.41:80 -g -w 1']
+    unread = dict((k, replace(s, destinations=dict((dk, replace(d, upper_threshold=None, lower_threshold=None))
+                                                   for dk, d in s.destinations.items())))
+                  for k, s in kernel.items())
+    assert threshold_keys(unread, want) == [key]
+
+
 def test_realserver_vips(inventory):
     services = norm([WEB, dict(WEB, name='tls', port=443), dict(WEB, name='v6', vip='2001:db8::40'),
                      dict(WEB, name='other', vip='192.168.56.45', realservers=['rs2'], forwarding='tunnel')],
@@ -257,6 +319,7 @@ def test_vrrp_defaults(inventory):
         'state': 'BACKUP', 'advert_int': 1, 'version': 2, 'nopreempt': False, 'preempt_delay': 0,
         'vips': ['192.168.56.40/32'], 'unicast_src_ip': None, 'unicast_peers': [], 'peers': [], 'track_interfaces': [],
         'track_scripts': [], 'notify': {}, 'auth_pass': ''}
+    assert out['sync_group'] is None
 
 
 def test_vrrp_ipv6_unicast_and_extras(inventory):
@@ -278,6 +341,7 @@ def test_vrrp_ipv6_unicast_and_extras(inventory):
     assert v4['track_interfaces'] == [{'name': 'ens3', 'weight': None}, {'name': 'ens5', 'weight': -20}]
     assert v4['track_scripts'] == ['chk_haproxy'] and out['track_scripts'][0]['interval'] == 2
     assert v4['notify'] == {'master': '/usr/local/bin/m'}
+    assert out['sync_group'] == {'name': 'lvs', 'instances': ['lvs_ipv4', 'lvs_ipv6']}
 
 
 @pytest.mark.parametrize('settings, message', [
@@ -339,3 +403,73 @@ def test_host_mac():
     assert _model.host_mac(hostvars, 'b') == '52:54:00:aa:00:02'
     with pytest.raises(ModelError, match=r'lvs_mac: no MAC address for host c'):
         _model.host_mac(hostvars, 'c')
+
+
+# --- planned switchover --------------------------------------------------------------
+
+def test_switchover_values_and_holders():
+    prios = {'a': 150, 'b': 140, 'c': 254}
+    to_b = _model.switchover_plan(prios, _model.switchover_values(prios, to='b'), 'to', 'b')
+    assert to_b['values'] == {'a': 0, 'b': 114, 'c': -1}
+    assert to_b['effective'] == {'a': 150, 'b': 254, 'c': 253} and to_b['holder'] == 'b'
+    off_c = _model.switchover_plan(prios, _model.switchover_values(prios, off='c'), 'off', 'c')
+    assert off_c['values'] == {'a': 0, 'b': 0, 'c': -253}
+    assert off_c['effective']['c'] == 1 and off_c['holder'] == 'a'
+    reset = _model.switchover_plan(prios, _model.switchover_values(prios))
+    assert reset['values'] == {'a': 0, 'b': 0, 'c': 0} and reset['holder'] == 'c'
+    # keepalived keeps the effective priority within [1, 254]
+    assert _model.switchover_plan({'a': 5, 'b': 250}, {'a': -100, 'b': 100})['effective'] == {'a': 1, 'b': 254}
+
+
+def _cluster(inventory, **settings):
+    hostvars, groups = inventory
+    merged = dict({'lvs_interface': 'ens4', 'lvs_virtual_services': [WEB]}, **settings)
+    return _model.cluster(merged, hostvars, groups, 'dir1', 'director')
+
+
+def test_switchover_in_the_view(inventory):
+    view = _cluster(inventory)['switchover']
+    assert view['file'] == '/etc/keepalived/lvs-ha-priority' and view['track'] == 'lvs_ha_switchover'
+    assert view['plan'] is None and view['refused'] is None
+    assert view['priorities'] == {'dir1': 150, 'dir2': 140}
+    # the rolling upgrade: the backup first, the master last; off each, then the reset
+    assert view['order'] == ['dir2', 'dir1']
+    assert view['off']['dir1']['holder'] == 'dir2' and view['off']['dir1']['values'] == {'dir1': -149, 'dir2': 0}
+    assert view['off']['dir2']['holder'] == 'dir1'
+    assert view['reset']['holder'] == 'dir1' and view['reset']['values'] == {'dir1': 0, 'dir2': 0}
+    # 3 x advert_int + preempt_delay + 30
+    assert view['timeout'] == 33 and view['upgrade_packages'] is None and view['upgrade_restart'] is False
+    to = _cluster(inventory, lvs_switchover_to='dir2', lvs_switchover_timeout='20')['switchover']
+    assert to['plan']['holder'] == 'dir2' and to['plan']['values'] == {'dir1': 0, 'dir2': 114}
+    assert to['timeout'] == 20
+    off = _cluster(inventory, lvs_switchover_off='dir1')['switchover']['plan']
+    assert off['mode'] == 'off' and off['target'] == 'dir1' and off['holder'] == 'dir2'
+    assert _cluster(inventory, lvs_switchover_reset='yes')['switchover']['plan']['holder'] == 'dir1'
+    assert _cluster(inventory, lvs_vrrp_advert_int=2, lvs_vrrp_preempt_delay=10)['switchover']['timeout'] == 46
+    up = _cluster(inventory, lvs_upgrade_packages=['keepalived'], lvs_upgrade_restart=True)['switchover']
+    assert up['upgrade_packages'] == ['keepalived'] and up['upgrade_restart'] is True
+
+
+def test_switchover_refused(inventory):
+    with pytest.raises(ModelError, match=r"host dir1: lvs_switchover_to: 'rs1' is not a director of this cluster; "
+                                         r"the directors are dir1, dir2"):
+        _cluster(inventory, lvs_switchover_to='rs1')
+    with pytest.raises(ModelError, match='give one of them'):
+        _cluster(inventory, lvs_switchover_to='dir2', lvs_switchover_off='dir1')
+    nopreempt = _cluster(inventory, lvs_vrrp_nopreempt=True)['switchover']
+    assert 'lvs_vrrp_nopreempt' in nopreempt['refused']
+    for asked in ({'lvs_switchover_to': 'dir2'}, {'lvs_switchover_off': 'dir1'}, {'lvs_switchover_reset': True}):
+        with pytest.raises(ModelError, match='lvs_vrrp_nopreempt is set'):
+            _cluster(inventory, lvs_vrrp_nopreempt=True, **asked)
+    hostvars, groups = inventory
+    groups = dict(groups, lvs_directors=['dir1'])
+    alone = _model.cluster({'lvs_interface': 'ens4', 'lvs_virtual_services': [WEB]}, hostvars, groups, 'dir1',
+                           'director')['switchover']
+    assert 'one director' in alone['refused']
+    with pytest.raises(ModelError, match='lvs_switchover_off=.dir1.: there is one director'):
+        _model.cluster({'lvs_interface': 'ens4', 'lvs_virtual_services': [WEB], 'lvs_switchover_off': 'dir1'},
+                       hostvars, groups, 'dir1', 'director')
+    hostvars = dict(hostvars, dir2=dict(hostvars['dir2'], lvs_vrrp_priority=1))
+    with pytest.raises(ModelError, match='no other director has a priority above 1'):
+        _model.cluster({'lvs_interface': 'ens4', 'lvs_virtual_services': [WEB], 'lvs_switchover_off': 'dir1'},
+                       hostvars, groups | {'lvs_directors': ['dir1', 'dir2']}, 'dir1', 'director')

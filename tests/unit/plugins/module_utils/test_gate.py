@@ -174,7 +174,16 @@ ROWS += [
     ('director', check(status_code=99), None, 'health_check.status_code', '99'),
     ('director', check(connect_timeout=0), None, 'health_check.connect_timeout', '0'),
     ('director', check(retry=-1), None, 'health_check.retry', '-1'),
-    ('director', check(type='dns_check'), None, 'health_check.type', 'dns_check'),
+    ('director', check(type='smtp_check'), None, 'health_check.type', 'smtp_check'),
+    ('director', svc(protocol='udp', health_check={'type': 'udp_check', 'payload': 'abc'}), None,
+     'health_check.payload', 'abc'),
+    ('director', svc(protocol='udp', health_check={'type': 'dns_check', 'dns_name': 'x; y'}), None,
+     'health_check.dns_name', 'x; y'),
+    ('director', svc(protocol='udp', health_check={'type': 'dns_check', 'dns_type': 'ANY'}), None,
+     'health_check.dns_type', 'ANY'),
+    ('director', svc(health_check=['tcp_check', 'none']), None, 'health_check[1]', 'none'),
+    ('director', svc(health_check=['tcp_check', 'udp_check']), None, 'health_check[1]', 'udp_check'),
+    ('director', svc(protocol='sctp', health_check='dns_check'), None, 'health_check', 'sctp'),
     ('director', check(misc_path='/bin/true'), None, 'health_check', 'misc_path'),
     ('director', svc(protocol='udp', health_check='tcp_check'), None, 'health_check', 'udp'),
     ('director', svc(prot='tcp'), None, 'lvs_virtual_services[0] (web)', 'prot'),
@@ -230,8 +239,8 @@ ROWS += [
      'lvs_vrrp_track_scripts[0].interval', '0'),
     ('director', {'lvs_director_sync_daemon': True, 'lvs_director_sync_daemon_id': 256}, None,
      'lvs_director_sync_daemon_id', '256'),
-    ('director', {'lvs_director_sync_daemon': True, 'lvs_director_ipvs_driver': 'ipvsadm'}, None,
-     'lvs_director_sync_daemon', 'ipvsadm'),
+    ('director', {'lvs_director_sync_daemon': True, 'lvs_director_ipvs_driver': 'none'}, None,
+     'lvs_director_sync_daemon', 'none'),
     ('director', {'lvs_director_ipvs_driver': 'lvs'}, None, 'lvs_director_ipvs_driver', 'lvs'),
     ('director', {'lvs_director_vrrp_firewall': 'ufw'}, None, 'lvs_director_vrrp_firewall', 'ufw'),
     ('director', {'lvs_fwmark_base': 0}, None, 'lvs_fwmark_base', '0'),
@@ -255,6 +264,20 @@ ROWS += [
      {'r1': {'lvs_address6': '2001:db8::21'}}, 'lvs_virtual_services', 'r1'),
     ('director', None, {'r2': {'lvs_address': '2001:db8::22'}}, 'lvs_address', '2001:db8::22'),
     ('director', None, {'r2': {'lvs_address': 'rs2.example.com'}}, 'lvs_address', 'rs2.example.com'),
+    # the playbooks' variables (lvs.ha.switchover, lvs.ha.rolling_upgrade)
+    ('director', {'lvs_switchover_to': 'r1'}, None, 'lvs_switchover_to', 'r1'),
+    ('director', {'lvs_switchover_off': 'nosuch'}, None, 'lvs_switchover_off', 'nosuch'),
+    ('colocated', {'lvs_switchover_to': 'd1'}, None, 'lvs_switchover_to', 'd1'),
+    ('director', {'lvs_switchover_to': 'd2; reboot'}, None, 'lvs_switchover_to', 'd2; reboot'),
+    ('director', {'lvs_switchover_to': 'd2', 'lvs_switchover_reset': True}, None, 'lvs_switchover_reset', 'True'),
+    ('director', {'lvs_switchover_to': 'd2', 'lvs_vrrp_nopreempt': True}, None, 'lvs_switchover_to', 'd2'),
+    ('director', {'lvs_switchover_reset': 'maybe'}, None, 'lvs_switchover_reset', 'maybe'),
+    ('director', {'lvs_switchover_timeout': 0}, None, 'lvs_switchover_timeout', '0'),
+    ('director', {'lvs_upgrade_packages': ['keepalived', 'x; reboot']}, None, 'lvs_upgrade_packages[1]',
+     'x; reboot'),
+    ('director', {'lvs_upgrade_packages': 'keepalived'}, None, 'lvs_upgrade_packages', 'keepalived'),
+    ('director', {'lvs_upgrade_restart': 'sometimes'}, None, 'lvs_upgrade_restart', 'sometimes'),
+    ('director', {'lvs_switchover_too': 'd2'}, None, 'lvs_switchover_too', 'd2'),
 ]
 
 
@@ -312,3 +335,11 @@ def test_the_ipvs_layer_refuses_what_the_model_refuses(service, option, value):
     with pytest.raises(IpvsError) as err:
         table_from_params([service])
     assert option in str(err.value) and value in str(err.value)
+
+
+def test_the_ipvsadm_driver_warns_that_nothing_checks_the_real_servers():
+    hostvars, groups = inventory()
+    quiet = _model.cluster(dict(BASE), hostvars, groups, 'd1', 'director')
+    loud = _model.cluster(dict(BASE, lvs_director_ipvs_driver='ipvsadm'), hostvars, groups, 'd1', 'director')
+    assert quiet['warnings'] == []
+    assert len(loud['warnings']) == 1 and 'nothing checks the real servers of web' in loud['warnings'][0]

@@ -206,17 +206,22 @@ def recorded_full():
     return fake
 
 
+# A no-change run on the recorded full table: one read of the table, and thresholds only
+# for the three services that declare some.
+FULL_TABLE_READS = [
+    ['-S', '-n'],
+    ['-L', '-n', '--thresholds', '-t', '192.168.56.40:80'],
+    ['-L', '-n', '--thresholds', '-t', '192.168.56.40:8443'],
+    ['-L', '-n', '--thresholds', '-u', '192.168.56.40:53'],
+]
+
+
 def test_recorded_full_table_declared_is_unchanged(run_module):
     fake = recorded_full()
     result = run_module(ipvs.main, {'services': full_table(), 'purge': True}, fake)
     assert result['changed'] is False and result['commands'] == []
     # One read of the table, and thresholds only for the three services that declare some.
-    assert [argv[1:] for argv, _stdin in fake.calls] == [
-        ['-S', '-n'],
-        ['-L', '-n', '--thresholds', '-t', '192.168.56.40:80'],
-        ['-L', '-n', '--thresholds', '-t', '192.168.56.40:8443'],
-        ['-L', '-n', '--thresholds', '-u', '192.168.56.40:53'],
-    ]
+    assert [argv[1:] for argv, _stdin in fake.calls] == FULL_TABLE_READS
 
 
 def test_recorded_full_table_one_threshold_changed(run_module):
@@ -253,3 +258,70 @@ def test_lower_threshold_alone_or_above_the_upper_is_refused(run_module, thresho
         run_module(ipvs.main, {'services': services}, fake)
     assert error.value.args[0]['msg'] == 'services[0].destinations[0].' + message
     assert fake.calls == []
+
+
+# --- the compact form: rules ------------------------------------------------------
+
+def test_rules_equal_the_structured_form_on_the_recorded_full_table(run_module):
+    """The full recorded table given as rule lines: the same table as its structured form,
+    no change, and the same reads (thresholds only of the services whose lines set some)."""
+    from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import table_from_params, table_from_rules
+    from ansible_collections.lvs.ha.plugins.module_utils._ipvs.render import render_rules
+    table = table_from_params(full_table())[0]
+    text = render_rules(table)
+    assert table_from_rules(text) == table
+    fake = recorded_full()
+    result = run_module(ipvs.main, {'rules': text, 'purge': True}, fake)
+    assert result['changed'] is False and result['commands'] == []
+    assert [argv[1:] for argv, _stdin in fake.calls] == FULL_TABLE_READS
+    # what ipvsadm -S -n prints is a valid `rules` too (thresholds unmanaged): nothing to do
+    fake.calls = []
+    assert run_module(ipvs.main, {'rules': recorded('full-save.txt')}, fake)['changed'] is False
+    assert [argv[1:] for argv, _stdin in fake.calls] == [['-S', '-n']]
+
+
+def test_rules_create_edit_and_purge_like_services(run_module):
+    fake = FakeIpvsadm()
+    result = run_module(ipvs.main, {'rules': '# the web\n\n' + WALKTHROUGH}, fake)
+    assert result['commands'] == WALKTHROUGH.splitlines()
+    assert result['invocation']['module_args']['rules'] == '(6 lines)'
+    fake.calls = []
+    assert run_module(ipvs.main, {'rules': WALKTHROUGH}, fake)['changed'] is False
+    assert [argv[1:] for argv, _stdin in fake.calls] == [['-S', '-n']]
+    fake.calls = []
+    lines = WALKTHROUGH.replace('-s rr', '-s wrr').replace('43:80 -g -w 1', '43:80 -g -w 0')
+    result = run_module(ipvs.main, {'rules': '\n'.join(lines.splitlines()[:2] + lines.splitlines()[3:]),
+                                    'purge': True}, fake, check_mode=True, diff=True)
+    assert result['commands'] == ['-E -t 192.168.56.40:80 -s wrr', '-e -t 192.168.56.40:80 -r 192.168.56.43:80 -g -w 0',
+                                  '-d -t 192.168.56.40:80 -r 192.168.56.42:80']
+    assert fake.mutating_calls() == []
+
+
+@pytest.mark.parametrize('rules, message', [
+    ('-a -t 192.168.56.40:80 -r 192.168.56.41:80 -g -w 1', 'rules line 1: service: service tcp 192.168.56.40:80 '
+     'has no -A line before this one'),
+    (WALKTHROUGH + '-a -t 192.168.56.40:80 -r 192.168.56.41:81 -g -w 1',
+     'rules line 5: port: must equal the service port 80 with forwarding dr'),
+    (WALKTHROUGH.replace('-w 1', '-w 70000', 1), "rules line 2: weight: must be between 0 and 65535"),
+    (WALKTHROUGH.replace('-s rr', '-s nosuch'), "rules line 1: scheduler: must be one of"),
+    (WALKTHROUGH.replace('-s rr', '-s rr -x 3'), 'rules line 1: -x: is not an option of an -A line'),
+    (WALKTHROUGH + WALKTHROUGH.splitlines()[1], 'rules line 5: -r: duplicate destination 192.168.56.41:80'),
+    (WALKTHROUGH + '-D -t 192.168.56.40:80', 'rules line 5: -D: only -A (a service) and -a'),
+    ('-A -t 2001:db8::40:80 -s rr', 'rules line 1: port: is required with address'),
+    (WALKTHROUGH.replace('41:80 -g -w 1', '41:80 -g -w 1 -y 5'), 'rules line 2: lower_threshold: must not exceed'),
+])
+def test_bad_rules_fail_naming_the_line_before_anything_runs(run_module, rules, message):
+    fake = FakeIpvsadm(WALKTHROUGH)
+    with pytest.raises(Fail) as error:
+        run_module(ipvs.main, {'rules': rules}, fake)
+    assert message in error.value.args[0]['msg']
+    assert fake.calls == []
+
+
+def test_rules_and_services_are_exclusive(run_module):
+    with pytest.raises(Fail) as error:
+        run_module(ipvs.main, {'rules': WALKTHROUGH, 'services': [WEB]}, FakeIpvsadm())
+    assert 'mutually exclusive' in error.value.args[0]['msg']
+    with pytest.raises(Fail) as error:
+        run_module(ipvs.main, {'purge': True}, FakeIpvsadm())
+    assert 'one of the following is required' in error.value.args[0]['msg']

@@ -14,7 +14,7 @@ from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import (
     Destination, IpvsError, Service, ServiceKey, table_from_params,
 )
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs.parse import (
-    merge_thresholds, parse_daemons, parse_list, parse_number, parse_rule, parse_save, parse_timeouts, rule_op,
+    merge_thresholds, parse_connections, parse_daemons, parse_list, parse_number, parse_rule, parse_save, parse_timeouts, rule_op,
 )
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs.plan import Op
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs.render import render_save
@@ -226,3 +226,24 @@ def test_rule_op_reads_a_line_as_the_op_ipvsadm_carries_out():
         Destination('2001:db8::1', 0, 'tunnel', 1, None, None, 'gue', 6080, 'csum'))
     with pytest.raises(ValueError, match='not an ipvsadm rule'):
         rule_op('-C')
+
+
+def test_parse_connections():
+    entries = parse_connections(recorded('traffic-connections.txt'))
+    assert len(entries) == 365
+    established = [e for e in entries if e['state'] == 'ESTABLISHED']
+    assert len(established) == 4
+    assert established[0] == {'protocol': 'tcp', 'state': 'ESTABLISHED', 'expires': 881, 'client': '192.168.56.1',
+                              'client_port': 33128, 'virtual': '192.168.56.40', 'virtual_port': 8080,
+                              'destination': '192.168.56.31', 'destination_port': 80,
+                              'flow': 'tcp 192.168.56.1:33128 192.168.56.40:8080'}
+    # a persistence template: client port 0
+    assert [e['client_port'] for e in entries if e['state'] == 'ASSURED'] == [0]
+    six = parse_connections('UDP 04:59  UDP         [2001:db8::1]:5353 [2001:db8::40]:53 [2001:db8::41]:53\n')
+    assert (six[0]['client'], six[0]['virtual_port'], six[0]['flow']) == (
+        '2001:db8::1', 53, 'udp [2001:db8::1]:5353 [2001:db8::40]:53')
+    assert parse_connections('IPVS connection entries\npro expire state       source             virtual\n') == []
+    for bad in ('TCP 14:59 ESTABLISHED 192.168.56.1:1 192.168.56.40:80\n',
+                'TCP 14:59 ESTABLISHED host:1 192.168.56.40:80 192.168.56.41:80\n'):
+        with pytest.raises(IpvsError, match='cannot parse ipvsadm -L -n -c output line'):
+            parse_connections(bad)

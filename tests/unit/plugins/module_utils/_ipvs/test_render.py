@@ -61,3 +61,21 @@ def test_property_rendered_lines_read_back_as_the_same_ops(seed):
     current, want = zero_thresholds(random_table(rng)), random_table(rng)
     lines = diff_lines(current, want, purge=True)
     assert [render_op(rule_op(line)) for line in lines] == lines
+
+
+@pytest.mark.parametrize('seed', range(200))
+def test_property_rules_round_trip(seed):
+    """render_rules() and the ipvs module's `rules` (table_from_rules): the same table back,
+    managed thresholds (0 included) and unmanaged ones (None) alike; with zero_thresholds
+    false, a 0 comes back unmanaged and nothing else changes."""
+    # pylint: disable=import-outside-toplevel
+    from dataclasses import replace
+
+    from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import table_from_rules
+    from ansible_collections.lvs.ha.plugins.module_utils._ipvs.render import render_rules
+    tbl = random_table(random.Random(seed))
+    assert table_from_rules(render_rules(tbl)) == tbl
+    unmanaged = dict((key, replace(service, destinations=dict(
+        (dkey, replace(dest, upper_threshold=dest.upper_threshold or None, lower_threshold=dest.lower_threshold or None))
+        for dkey, dest in service.destinations.items()))) for key, service in tbl.items())
+    assert table_from_rules(render_rules(tbl, zero_thresholds=False)) == unmanaged

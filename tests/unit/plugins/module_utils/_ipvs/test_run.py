@@ -321,3 +321,24 @@ def test_confirm_catches_a_lost_threshold_only_edit():
     assert error.value.details['not_applied'] == [line]
     ok = SimulatedRunner(full_table())
     assert run.reconcile(ok, lambda have: (want, [], []))['commands'] == [line]
+
+
+def test_read_info_connections():
+    listings = ['traffic-save.txt', 'empty-list.txt', 'traffic-persistent-conn.txt', 'timeout-default.txt',
+                'daemon-none.txt', 'traffic-connections.txt']
+    module = FakeModule([(0, recorded(name), '') for name in listings])
+    runner = run.IpvsadmRunner(module)
+    runner.loaded = lambda: True
+    info = run.read_info(runner, counters=False, connections=True)
+    assert module.calls[-1][0][1:] == ['-L', '-n', '-c']
+    assert len(info['connections']) == 365 and info['connections'][0]['state'] == 'TIME_WAIT'
+    assert info['connections'][0]['flow'] == 'tcp 192.168.56.1:37236 192.168.56.40:80'
+    assert 'connections' not in run.read_info(runner_without_ipvs(), connections=False)
+    assert run.read_info(runner_without_ipvs(), connections=True)['connections'] == []
+
+
+def runner_without_ipvs():
+    runner = run.IpvsadmRunner(FakeModule([]))
+    runner.loaded = lambda: False
+    runner.ensure_loadable = lambda: None
+    return runner
