@@ -8,6 +8,9 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/build/collections
 export ANSIBLE_CONFIG := $(CURDIR)/tests/ansible.cfg
 export CONTAINERS_CONF := $(CURDIR)/tests/podman/containers.conf
+# The scenarios live in molecule/ (part of the collection's layout); saying so keeps
+# molecule from warning that a collection's scenarios belong in extensions/molecule.
+export MOLECULE_GLOB := molecule/*/molecule.yml
 PYTEST ?= pytest
 
 .PHONY: help setup sanity lint unit build-check compat fast lab lab-scenarios check test demo docs build clean specs
@@ -25,7 +28,7 @@ help:
 	@echo "  compat: unit tests, sanity, build-check, syntax checks and the vrrp scenario under ansible-core 2.20 (Python 3.12) and 2.21 (Python 3.13)"
 	@echo "  fast: molecule scenarios in podman containers (VRRP v2 and v3, real servers, fwmark rules with iptables and nftables, the gate)"
 	@echo "  lab:  the ipvs modules' integration tests on real IPVS in a QEMU guest"
-	@echo "  lab-scenarios: the full-tier molecule scenarios (dr, colocated, ipvsadm) on QEMU guests"
+	@echo "  lab-scenarios: the full-tier molecule scenarios (dr, colocated, ipvsadm, features) on QEMU guests"
 
 setup:
 	@tools/install-system-deps

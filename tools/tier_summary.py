@@ -9,6 +9,8 @@ Reads, per scenario, what tools/run-tier and the scenario left in build/results:
                                    "Playbook run took ..." line after each action's
                                    "[SCENARIO > ACTION] Executing" line gives its time
   SCENARIO.rerun-under-load.json   requests and failures while site.yml ran again
+  SCENARIO.change-under-load.json  the same, summed over its loops, where the side effect
+                                   changed the services instead (features)
   SCENARIO.failover.json           the gap after the master was hard-killed
 writes SCENARIO.summary.json, and prints one line per scenario. Missing pieces are null.
 """
@@ -49,6 +51,11 @@ def action_seconds(log):
 def summary(scenario):
     boot = re.search(r'ready in (\d+)s', read(scenario + '.lab-up.log') or '')
     rerun = json.loads(read(scenario + '.rerun-under-load.json') or 'null')
+    if rerun is None:
+        loops = json.loads(read(scenario + '.change-under-load.json') or 'null')
+        if loops:
+            rerun = {'requests': sum(loop['requests'] for loop in loops),
+                     'failed': sum(loop['failed'] for loop in loops)}
     failover = json.loads(read(scenario + '.failover.json') or 'null')
     actions = action_seconds(read(scenario + '.log'))
     return {
@@ -73,7 +80,7 @@ def main(scenarios):
         result = summary(scenario)
         with open(os.path.join(RESULTS, scenario + '.summary.json'), 'w') as f:
             f.write(json.dumps(result, indent=2) + '\n')
-        print('%s: boot %s, converge %s, idempotence %s, re-run under load %s (%s of %s requests failed), '
+        print('%s: boot %s, converge %s, idempotence %s, side effect under load %s (%s of %s requests failed), '
               'verify %s, failover gap %s' % (
                   scenario, show(result['boot_to_ready_s'], ' s'), show(result['converge_s'], ' s'),
                   show(result['idempotence_s'], ' s'), show(result['side_effect_s'], ' s'),

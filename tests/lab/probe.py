@@ -18,18 +18,35 @@ the target must be a lab address: anything else is refused before a packet is se
   probe.py loop URL --until-file PATH [--max-seconds 900] [--interval 0.1]
       a steady request loop that stops when PATH exists or the time is up; counts
       answers and failures per answering host (JSON).
-  probe.py hold URL [--connections 6] [--seconds 20]
+  probe.py udp udp://ADDRESS:PORT [--count 6 | --until-file PATH] [--max-seconds 900] [--interval 0.05]
+      UDP datagrams, each from a new socket (a new source port: a new IPVS entry, scheduled
+      afresh), one after another; an answer is the first line the responder sends back. With
+      --count: the answering hosts in order (JSON, like rr). With --until-file: a steady loop
+      until PATH exists or the time is up; counts answers per host and failures, with the
+      wall-clock time (epoch seconds) of every failure (the first 200) and of the last one.
+  probe.py keep URL [--connections 20] [--interval 0.2] [--seconds 30] [--until-file PATH] [--kill CMD...]
+      opens CONNECTIONS HTTP/1.1 keep-alive connections to the URL and sends a request on
+      each, one connection after another, every INTERVAL per connection, for SECONDS (or until
+      PATH exists, SECONDS at most); with
+      --kill, runs CMD (a hard kill of the master) once every connection has answered 5
+      times. A connection is kept when every answer on it came from the same host and it
+      never failed (reset, closed, timed out after 20 s); JSON: per connection the hosts
+      that answered, requests, failures and the first error; kept / total.
+  probe.py hold URL [--connections 6] [--seconds 20] [--until-file PATH]
       opens CONNECTIONS TCP connections to the URL's address and port, sends nothing,
-      keeps them open SECONDS, then closes them: established connections for a drain
-      to wait on (JSON: how many opened, when they closed).
+      keeps them open SECONDS (or until PATH exists, SECONDS at most), then closes them:
+      established connections for a drain to wait on or a status to count (JSON: how
+      many opened, when they closed).
 """
 
 import argparse
+import http.client
 import ipaddress
 import json
 import os
 import re
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -67,8 +84,16 @@ def ask(url, timeout=REQUEST_TIMEOUT):
 
 def ask_why(url, timeout=REQUEST_TIMEOUT):
     """One request: (host name, None) on an answer, (None, what went wrong) otherwise."""
-    # The lab's VIP is a direct address on a lab segment: never use a proxy.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    # The lab's VIP is a direct address on a lab segment: never use a proxy. HTTPS: the
+    # lab's real servers have a self-signed certificate (tests/lab/make_cert.py), whose
+    # contents are not what a test checks; the answer's body is.
+    handlers = [urllib.request.ProxyHandler({})]
+    if url.startswith('https:'):
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        handlers.append(urllib.request.HTTPSHandler(context=context))
+    opener = urllib.request.build_opener(*handlers)
     try:
         with opener.open(url, timeout=timeout) as response:
             return TAG.sub('', response.read(512).decode('utf-8', 'replace')).strip().splitlines()[0].strip(), None
@@ -162,6 +187,103 @@ def cmd_loop(args):
     return 0
 
 
+def ask_udp(address, port, timeout=REQUEST_TIMEOUT):
+    """One datagram from a fresh socket: (host name, None) on an answer, (None, why) otherwise."""
+    family = socket.AF_INET6 if ':' in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect((address, port))
+            sock.send(b'probe\n')
+            return sock.recv(512).decode('utf-8', 'replace').strip().splitlines()[0].strip(), None
+        except (OSError, IndexError) as error:
+            return None, '%s: %s' % (type(error).__name__, error)
+
+
+def cmd_udp(args):
+    parts = urllib.parse.urlsplit(args.url)
+    if parts.scheme != 'udp' or not parts.port:
+        sys.exit('probe: udp wants udp://ADDRESS:PORT, got %r' % args.url)
+    address = parts.hostname
+    if args.until_file is None:
+        answers = [ask_udp(address, parts.port)[0] for i in range(min(args.count, 1000))]
+        print(json.dumps({'url': args.url, 'answers': answers}))
+        return 0 if all(answers) else 1
+    deadline = time.monotonic() + min(args.max_seconds, HARD_MAX_SECONDS)
+    start = time.time()
+    sent = failed = 0
+    hosts, failures, last_failure = {}, [], None
+    while time.monotonic() < deadline and sent < HARD_MAX_REQUESTS and not os.path.exists(args.until_file):
+        asked = time.time()
+        answer, error = ask_udp(address, parts.port)
+        sent += 1
+        if answer is None:
+            failed += 1
+            last_failure = round(asked, 3)
+            if len(failures) < 200:
+                failures.append({'epoch': round(asked, 3), 'error': error})
+        else:
+            hosts[answer] = hosts.get(answer, 0) + 1
+        time.sleep(args.interval)
+    print(json.dumps({'url': args.url, 'requests': sent, 'failed': failed, 'hosts': hosts,
+                      'started_epoch': round(start, 3), 'seconds': round(time.time() - start, 3),
+                      'failures': failures, 'last_failure_epoch': last_failure,
+                      'stopped_by': 'file' if os.path.exists(args.until_file) else 'limit'}))
+    return 0
+
+
+KEEP_TIMEOUT = 20.0
+
+
+def cmd_keep(args):
+    parts = urllib.parse.urlsplit(args.url)
+    path = parts.path or '/'
+    count = max(1, min(args.connections, 100))
+    conns = []
+    for i in range(count):
+        conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=KEEP_TIMEOUT)
+        conns.append({'conn': conn, 'hosts': [], 'requests': 0, 'failed': 0, 'error': None, 'error_at': None})
+    start = time.monotonic()
+    deadline = start + min(args.seconds, HARD_MAX_SECONDS)
+    killed_at = None
+    slowest = 0.0
+    while time.monotonic() < deadline and not (args.until_file and os.path.exists(args.until_file)):
+        round_start = time.monotonic()
+        for item in conns:
+            if item['error']:
+                continue
+            asked = time.monotonic()
+            item['requests'] += 1
+            try:
+                item['conn'].request('GET', path, headers={'Connection': 'keep-alive'})
+                response = item['conn'].getresponse()
+                body = response.read(4096).decode('utf-8', 'replace')
+                host = TAG.sub('', body).strip().splitlines()[0].strip()
+                if host not in item['hosts']:
+                    item['hosts'].append(host)
+            except (OSError, http.client.HTTPException, IndexError) as error:
+                item['failed'] += 1
+                item['error'] = '%s: %s' % (type(error).__name__, error)
+                item['error_at'] = round(time.monotonic() - (killed_at or start), 3)
+            slowest = max(slowest, time.monotonic() - asked)
+        if killed_at is None and args.kill and all(c['requests'] >= 5 for c in conns):
+            subprocess.run(args.kill, check=True)
+            killed_at = time.monotonic()
+        time.sleep(max(0.0, args.interval - (time.monotonic() - round_start)))
+    for item in conns:
+        item['conn'].close()
+        del item['conn']
+    kept = [c for c in conns if not c['error'] and len(c['hosts']) == 1]
+    print(json.dumps({'url': args.url, 'connections': count, 'kept': len(kept),
+                      'seconds': round(time.monotonic() - start, 3),
+                      'stopped_by': 'file' if args.until_file and os.path.exists(args.until_file) else 'limit',
+                      'killed_after': round(killed_at - start, 3) if killed_at else None,
+                      'slowest_request_seconds': round(slowest, 3),
+                      'requests': sum(c['requests'] for c in conns), 'failed': sum(c['failed'] for c in conns),
+                      'per_connection': conns}))
+    return 0 if len(kept) == count else 1
+
+
 def cmd_hold(args):
     parts = urllib.parse.urlsplit(args.url)
     port = parts.port or (443 if parts.scheme == 'https' else 80)
@@ -178,7 +300,9 @@ def cmd_hold(args):
             errors.append(str(error))
             sock.close()
     opened = time.monotonic()
-    time.sleep(max(0.0, min(args.seconds, HARD_MAX_SECONDS) - (opened - start)))
+    end = start + min(args.seconds, HARD_MAX_SECONDS)
+    while time.monotonic() < end and not (args.until_file and os.path.exists(args.until_file)):
+        time.sleep(min(0.2, max(0.0, end - time.monotonic())))
     for sock in held:
         sock.close()
     print(json.dumps({'url': args.url, 'opened': len(held), 'errors': errors,
@@ -207,10 +331,26 @@ def main(argv=None):
     loop.add_argument('--max-seconds', type=float, default=900)
     loop.add_argument('--interval', type=float, default=0.1)
     loop.set_defaults(func=cmd_loop)
+    udp = sub.add_parser('udp')
+    udp.add_argument('url')
+    udp.add_argument('--count', type=int, default=6)
+    udp.add_argument('--until-file')
+    udp.add_argument('--max-seconds', type=float, default=900)
+    udp.add_argument('--interval', type=float, default=0.05)
+    udp.set_defaults(func=cmd_udp)
+    keep = sub.add_parser('keep')
+    keep.add_argument('url')
+    keep.add_argument('--connections', type=int, default=20)
+    keep.add_argument('--interval', type=float, default=0.2)
+    keep.add_argument('--seconds', type=float, default=30)
+    keep.add_argument('--until-file')
+    keep.add_argument('--kill', nargs=argparse.REMAINDER)
+    keep.set_defaults(func=cmd_keep)
     hold = sub.add_parser('hold')
     hold.add_argument('url')
     hold.add_argument('--connections', type=int, default=6)
     hold.add_argument('--seconds', type=float, default=20)
+    hold.add_argument('--until-file', help='close the connections early once this file exists')
     hold.set_defaults(func=cmd_hold)
     args = parser.parse_args(argv)
     lab_url(args.url)
