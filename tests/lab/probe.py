@@ -10,9 +10,11 @@ the target must be a lab address: anything else is refused before a packet is se
   probe.py rr URL [--count 6]
       one request after another; prints the answering host names in order (JSON).
   probe.py gap URL [--timeline] [--after-seconds 1] --kill CMD... [--max-seconds 60] [--interval 0.01]
-      requests every INTERVAL; once answers flow, runs CMD (for example a hard kill
-      of the master) and measures how long the VIP stays unanswered, going on for
-      AFTER-SECONDS after the first answer (JSON). --timeline adds every request: when it
+      requests one after another every INTERVAL; once answers flow, runs CMD (for example
+      a hard kill of the master), then starts a request every INTERVAL without waiting for
+      the earlier ones (at most 100 in flight; each times out after 20 x INTERVAL, or 1 s
+      from an INTERVAL of 0.05 up) and measures the gap from the kill to the first answer,
+      going on for AFTER-SECONDS after it (JSON). --timeline adds every request: when it
       was sent (seconds from the kill, negative before it), how long it took, who
       answered (null: no answer) or why not.
   probe.py loop URL --until-file PATH [--max-seconds 900] [--interval 0.1]
@@ -49,6 +51,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -60,6 +63,7 @@ LAB_NETWORKS = [ipaddress.ip_network(n) for n in (
 REQUEST_TIMEOUT = 1.0
 HARD_MAX_SECONDS = 1800
 HARD_MAX_REQUESTS = 200000
+MAX_IN_FLIGHT = 100              # concurrent requests of a gap run after the kill
 
 
 def lab_url(url):
@@ -111,34 +115,56 @@ def cmd_rr(args):
 
 def cmd_gap(args):
     deadline = time.monotonic() + min(args.max_seconds, HARD_MAX_SECONDS)
+    timeout = args.interval * 20 if args.interval < 0.05 else REQUEST_TIMEOUT
     killed_at = None
     last_ok_before = None
-    first_ok_after = None
-    sent = failed = 0
-    before, after = set(), set()
     requests = []
-    while time.monotonic() < deadline and sent < HARD_MAX_REQUESTS:
+    lock = threading.Lock()
+
+    def one(sent_at):
+        answer, error = ask_why(args.url, timeout=timeout)
+        with lock:
+            requests.append((sent_at, time.monotonic() - sent_at, answer, error))
+
+    # Before the kill: one request after another until answers flow.
+    while killed_at is None and time.monotonic() < deadline and len(requests) < HARD_MAX_REQUESTS:
         now = time.monotonic()
-        answer, error = ask_why(args.url, timeout=args.interval * 20 if args.interval < 0.05 else REQUEST_TIMEOUT)
-        sent += 1
-        if args.timeline:
-            requests.append((now, time.monotonic() - now, answer, error))
-        if answer is None:
-            failed += 1
-        if killed_at is None:
-            if answer is not None:
-                before.add(answer)
-                last_ok_before = now
-                if len(before) >= 1 and sent >= 5:
-                    subprocess.run(args.kill, check=True)
-                    killed_at = time.monotonic()
-        elif answer is not None:
-            after.add(answer)
-            if first_ok_after is None:
-                first_ok_after = time.monotonic()
-            if first_ok_after and time.monotonic() - first_ok_after > args.after_seconds:
+        one(now)
+        if requests[-1][2] is not None:
+            last_ok_before = now
+            if len(requests) >= 5:
+                subprocess.run(args.kill, check=True)
+                killed_at = time.monotonic()
                 break
         time.sleep(args.interval)
+    # After the kill: a new request every INTERVAL whether or not the earlier ones have
+    # answered. One after another, a request sent to the dead master would hold the next
+    # one back for its whole timeout, and the gap would be measured in timeouts.
+    threads = []
+    first_ok_after = None
+    while killed_at is not None and time.monotonic() < deadline and len(requests) + len(threads) < HARD_MAX_REQUESTS:
+        threads = [t for t in threads if t.is_alive()]
+        with lock:
+            done = [sent + took for sent, took, answer, error in requests if answer is not None and sent >= killed_at]
+        first_ok_after = min(done) if done else None
+        if first_ok_after is not None and time.monotonic() - first_ok_after > args.after_seconds:
+            break
+        if len(threads) < MAX_IN_FLIGHT:
+            thread = threading.Thread(target=one, args=(time.monotonic(),), daemon=True)
+            thread.start()
+            threads.append(thread)
+        time.sleep(args.interval)
+    for thread in threads:
+        thread.join(timeout + 1)
+    with lock:
+        requests.sort(key=lambda r: r[0])
+    after = [r for r in requests if killed_at is not None and r[0] >= killed_at]
+    done = [sent + took for sent, took, answer, error in after if answer is not None]
+    first_ok_after = min(done) if done else None
+    sent = len(requests)
+    failed = sum(1 for r in requests if r[2] is None)
+    before = {r[2] for r in requests if r[2] is not None and (killed_at is None or r[0] < killed_at)}
+    after = {r[2] for r in after if r[2] is not None}
     result = {
         'url': args.url,
         'requests': sent,
