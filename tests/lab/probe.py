@@ -19,7 +19,8 @@ the target must be a lab address: anything else is refused before a packet is se
       answered (null: no answer) or why not.
   probe.py loop URL --until-file PATH [--max-seconds 900] [--interval 0.1]
       a steady request loop that stops when PATH exists or the time is up; counts
-      answers and failures per answering host (JSON).
+      answers and failures per answering host, with when (from the start and wall-clock
+      epoch seconds), how long and why for the first 20 failures (JSON).
   probe.py udp udp://ADDRESS:PORT [--count 6 | --until-file PATH] [--max-seconds 900] [--interval 0.05]
       UDP datagrams, each from a new socket (a new source port: a new IPVS entry, scheduled
       afresh), one after another; an answer is the first line the responder sends back. With
@@ -195,15 +196,16 @@ def cmd_loop(args):
     hosts = {}
     failures = []
     while time.monotonic() < deadline and sent < HARD_MAX_REQUESTS and not os.path.exists(args.until_file):
-        asked = time.monotonic()
+        asked, asked_epoch = time.monotonic(), time.time()
         answer, error = ask_why(args.url)
         sent += 1
         if answer is None:
             failed += 1
             if len(failures) < 20:
-                # When it happened (seconds since the loop started), how long it took, why.
-                failures.append({'at': round(asked - start, 3), 'took': round(time.monotonic() - asked, 3),
-                                 'error': error})
+                # When it happened (seconds since the loop started, and the wall clock, to set
+                # beside the guests' journals), how long it took, why.
+                failures.append({'at': round(asked - start, 3), 'epoch': round(asked_epoch, 3),
+                                 'took': round(time.monotonic() - asked, 3), 'error': error})
         else:
             hosts[answer] = hosts.get(answer, 0) + 1
         time.sleep(args.interval)

@@ -58,6 +58,8 @@ def test_loop_counts_answers_and_says_why_a_request_failed(tmp_path, capsys):
     assert result['stopped_by'] == 'limit'
     assert result['failures'][0]['error'] and 'refused' in result['failures'][0]['error'].lower()
     assert 0 <= result['failures'][0]['at'] < result['failures'][-1]['at'] <= 0.6
+    assert 0 < result['failures'][-1]['epoch'] - result['failures'][0]['epoch'] <= 0.6
+    assert abs(result['failures'][0]['epoch'] - time.time()) < 60
 
 
 def test_hold_keeps_connections_open_then_closes_them(capsys):
