@@ -17,10 +17,11 @@ the target must be a lab address: anything else is refused before a packet is se
       going on for AFTER-SECONDS after it (JSON). --timeline adds every request: when it
       was sent (seconds from the kill, negative before it), how long it took, who
       answered (null: no answer) or why not.
-  probe.py loop URL --until-file PATH [--max-seconds 900] [--interval 0.1]
+  probe.py loop URL --until-file PATH [--max-seconds 900] [--interval 0.1] [--timeout 1]
       a steady request loop that stops when PATH exists or the time is up; counts
       answers and failures per answering host, with when (from the start and wall-clock
-      epoch seconds), how long and why for the first 20 failures (JSON).
+      epoch seconds), how long and why for the first 20 failures, and the first 20 answers
+      that took longer than 1 s (with --timeout above 1) (JSON).
   probe.py udp udp://ADDRESS:PORT [--count 6 | --until-file PATH] [--max-seconds 900] [--interval 0.05]
       UDP datagrams, each from a new socket (a new source port: a new IPVS entry, scheduled
       afresh), one after another; an answer is the first line the responder sends back. With
@@ -195,22 +196,27 @@ def cmd_loop(args):
     sent = failed = 0
     hosts = {}
     failures = []
+    slow = []
     while time.monotonic() < deadline and sent < HARD_MAX_REQUESTS and not os.path.exists(args.until_file):
         asked, asked_epoch = time.monotonic(), time.time()
-        answer, error = ask_why(args.url)
+        answer, error = ask_why(args.url, timeout=args.timeout)
+        took = time.monotonic() - asked
         sent += 1
+        if answer is not None and took > REQUEST_TIMEOUT and len(slow) < 20:
+            # answered, but later than the usual 1 s: a stall rather than a loss
+            slow.append({'at': round(asked - start, 3), 'epoch': round(asked_epoch, 3), 'took': round(took, 3)})
         if answer is None:
             failed += 1
             if len(failures) < 20:
                 # When it happened (seconds since the loop started, and the wall clock, to set
                 # beside the guests' journals), how long it took, why.
                 failures.append({'at': round(asked - start, 3), 'epoch': round(asked_epoch, 3),
-                                 'took': round(time.monotonic() - asked, 3), 'error': error})
+                                 'took': round(took, 3), 'error': error})
         else:
             hosts[answer] = hosts.get(answer, 0) + 1
         time.sleep(args.interval)
     print(json.dumps({'url': args.url, 'requests': sent, 'failed': failed, 'hosts': hosts,
-                      'seconds': round(time.monotonic() - start, 3), 'failures': failures,
+                      'seconds': round(time.monotonic() - start, 3), 'failures': failures, 'slow': slow,
                       'stopped_by': 'file' if os.path.exists(args.until_file) else 'limit'}))
     return 0
 
@@ -358,6 +364,8 @@ def main(argv=None):
     loop.add_argument('--until-file', required=True)
     loop.add_argument('--max-seconds', type=float, default=900)
     loop.add_argument('--interval', type=float, default=0.1)
+    loop.add_argument('--timeout', type=float, default=REQUEST_TIMEOUT,
+                      help='seconds a request may take (default 1); answers after 1 s are listed as slow')
     loop.set_defaults(func=cmd_loop)
     udp = sub.add_parser('udp')
     udp.add_argument('url')

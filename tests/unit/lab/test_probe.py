@@ -233,3 +233,24 @@ def test_gap_sends_requests_without_waiting_for_the_stalled_ones(tmp_path, capsy
     assert all(row['took'] >= 0.6 for row in stalled)
     assert result['failed'] == len(stalled)
     assert result['answered_after'] == ['rs1']
+
+
+def test_loop_lists_slow_answers_apart_from_failures(tmp_path, capsys, monkeypatch):
+    """With --timeout 3 an answer after 1.2 s is an answer, listed as slow, not a failure."""
+    import json
+    calls = []
+
+    def fake_ask(url, timeout=None):
+        calls.append(timeout)
+        if len(calls) == 2:
+            time.sleep(1.2)
+        return 'rs1', None
+
+    monkeypatch.setattr(probe, 'ask_why', fake_ask)
+    assert probe.main(['loop', 'http://127.0.0.1/', '--until-file', str(tmp_path / 'stop'),
+                       '--max-seconds', '1.6', '--interval', '0.05', '--timeout', '3']) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(calls) == {3.0}
+    assert result['failed'] == 0
+    assert len(result['slow']) == 1 and result['slow'][0]['took'] >= 1.2
+    assert result['hosts'] == {'rs1': result['requests']}
