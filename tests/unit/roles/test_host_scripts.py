@@ -156,20 +156,22 @@ def test_vips_tunnel_loads_ipip_and_sets_tunl0_up_first(vips):
     vips.ok('check')
 
 
+def drift_is_seen(vips, edit, check, repair):
+    """Change the host model with EDIT (a function of the model), then CHECK must report a
+    difference (exit 1) and REPAIR must succeed."""
+    model = vips.model
+    edit(model)
+    vips.set_model(model)
+    assert vips.run(check).returncode == 1
+    vips.ok(repair)
+
+
 def test_vips_check_sees_every_difference(vips):
     vips.ok('start')
     vips.ok('check')
-    model = vips.model
-    model['sysctls']['net.ipv4.conf.eth0.arp_ignore'] = '0'
-    vips.set_model(model)
-    assert vips.run('check').returncode == 1
-    vips.ok('start')
+    drift_is_seen(vips, lambda m: m['sysctls'].update({'net.ipv4.conf.eth0.arp_ignore': '0'}), 'check', 'start')
     vips.ok('check')
-    model = vips.model
-    model['devices']['lo'].remove('10.0.0.40/32')
-    vips.set_model(model)
-    assert vips.run('check').returncode == 1
-    vips.ok('start')
+    drift_is_seen(vips, lambda m: m['devices']['lo'].remove('10.0.0.40/32'), 'check', 'start')
     vips.ok('check')
     # the data changed: one VIP less, so the state differs although every wanted VIP is there
     vips.write('vips', 'lo 10.0.0.40/32\n')
@@ -224,16 +226,8 @@ def test_vips_check_add_sees_sysctls_missing_vips_and_state(vips):
     vips.ok('add')
     vips.ok('check-add')
     vips.ok('check')
-    model = vips.model
-    model['sysctls']['net.ipv4.conf.all.arp_ignore'] = '0'
-    vips.set_model(model)
-    assert vips.run('check-add').returncode == 1
-    vips.ok('add')
-    model = vips.model
-    model['devices']['lo'].remove('2001:db8::40/128')
-    vips.set_model(model)
-    assert vips.run('check-add').returncode == 1
-    vips.ok('add')
+    drift_is_seen(vips, lambda m: m['sysctls'].update({'net.ipv4.conf.all.arp_ignore': '0'}), 'check-add', 'add')
+    drift_is_seen(vips, lambda m: m['devices']['lo'].remove('2001:db8::40/128'), 'check-add', 'add')
     vips.ok('check-add')
     # a VIP present but not in the state (added by hand): add must take it over, or stop would leave it
     (vips.var / 'lib' / 'vips').write_text('lo 10.0.0.40/32\n')
