@@ -13,6 +13,10 @@ Reads, per scenario, what tools/run-tier and the scenario left in build/results:
                                    changed the services instead (features)
   SCENARIO.failover.json           the gap after the master was hard-killed
 writes SCENARIO.summary.json, and prints one line per scenario. Missing pieces are null.
+
+python3 tools/tier_summary.py --failure SCENARIO...: where each scenario failed, in a few
+lines (the molecule action, the task, the start of its message), for the end of a tier's
+output, the part of a CI log that is read first.
 """
 
 import json
@@ -71,6 +75,34 @@ def summary(scenario):
     }
 
 
+FATAL = re.compile(r'^(fatal|failed): \[')
+TASK = re.compile(r'^TASK \[(.*)\]')
+CUT = 300
+
+
+def failure(scenario, lines_after=10):
+    """A few lines on the first failed task of a scenario's log ([] when none is found)."""
+    lines = (read(scenario + '.log') or '').splitlines()
+    action = task = None
+    for number, line in enumerate(lines):
+        found = EXECUTING.search(line)
+        if found:
+            action = found.group(2)
+        found = TASK.match(line)
+        if found:
+            task = found.group(1)
+        if FATAL.match(line):
+            shown = [line]
+            for text in lines[number + 1:]:
+                if len(shown) > lines_after or TASK.match(text) or text.startswith('PLAY '):
+                    break
+                if text.strip():
+                    shown.append(text)
+            return ['%s failed in %s, task: %s' % (scenario, action, task)] + [
+                '  ' + (text if len(text) <= CUT else text[:CUT] + '...') for text in shown]
+    return ['%s failed in %s; no failed task in its log (see %s.log)' % (scenario, action, scenario)]
+
+
 def show(value, unit=''):
     return '-' if value is None else '%s%s' % (value, unit)
 
@@ -90,4 +122,8 @@ def main(scenarios):
 
 
 if __name__ == '__main__':
+    if sys.argv[1:2] == ['--failure']:
+        for name in sys.argv[2:]:
+            print('\n'.join(failure(name)))
+        sys.exit(0)
     sys.exit(main(sys.argv[1:]))
