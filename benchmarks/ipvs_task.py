@@ -4,15 +4,16 @@
 """The lvs.ha.ipvs task as a user sees it, next to raw ipvsadm -R, from one run.
 
     .venv/bin/python benchmarks/ipvs_task.py [--services 1000] [--destinations 10] [--pairs 3]
-                                             [--repeat 3] [--forms rules,services] [--json FILE]
+                                             [--repeat 3] [--forms rules,services,role] [--json FILE]
 
 Run as root after `make setup`, with the lab's `single` scenario up under LAB_NAME (brought
 up, and down at the end, when it is not). Every figure comes from this one run, on one guest:
   - raw: `ipvsadm -R` of the table's lines into an empty table, timed on the guest;
   - ping: an `ansible.builtin.ping` task (ansible-playbook's wall time: Ansible's fixed cost);
   - task from empty: one `lvs.ha.ipvs` task from ansible-playbook (wall time), for each form of
-    its argument: `rules` (the table as rule lines, what the director role passes) and
-    `services` (the structured list); raw, ping and the tasks run back to back as one pair,
+    its argument: `rules` (the table as rule lines), `services` (the structured list) and
+    `role` (rule lines with every threshold declared, 0 included, as the director role passes
+    them); raw, ping and the tasks run back to back as one pair,
     in turn first, and the ratio (task - ping) / raw is the median of the pairs' ratios;
   - no change and one change (one weight, back and forth) of each form, and `ipvsadm -S -n`
     both timed on the guest and over ssh from the controller;
@@ -50,6 +51,8 @@ TASKS = {
     'ping': '      ansible.builtin.ping:\n',
     'rules': '      lvs.ha.ipvs:\n        rules: "{{ bench_rules }}"\n',
     'services': '      lvs.ha.ipvs:\n        services: "{{ bench_services }}"\n',
+    # the lines as the director role renders them: every threshold declared, 0 included
+    'role': '      lvs.ha.ipvs:\n        rules: "{{ bench_role }}"\n',
 }
 
 
@@ -59,7 +62,9 @@ def main():
     parser.add_argument('--destinations', type=int, default=10)
     parser.add_argument('--pairs', type=int, default=3)
     parser.add_argument('--repeat', type=int, default=3, help='runs of no change, one change, -S and the model')
-    parser.add_argument('--forms', default='rules,services', help='forms of the argument, comma-separated')
+    parser.add_argument('--forms', default='rules,services,role',
+                        help='forms of the argument, comma-separated: rules, services, role (rules with every '
+                             'threshold declared, as the director role passes them)')
     parser.add_argument('--json', help='also write the figures to this file')
     options = parser.parse_args()
     forms = [form for form in options.forms.split(',') if form]
@@ -81,7 +86,10 @@ def main():
     changed[options.services // 2]['destinations'][options.destinations // 2]['weight'] = 7
     variables = {}
     for name, value in (('same', services), ('changed', changed)):
-        variables[name] = {'bench_services': value, 'bench_rules': render_rules(table_from_params(value)[0])}
+        zeroed = [dict(service, destinations=[dict(dest, upper_threshold=0, lower_threshold=0)
+                                              for dest in service['destinations']]) for service in value]
+        variables[name] = {'bench_services': value, 'bench_rules': render_rules(table_from_params(value)[0]),
+                           'bench_role': render_rules(table_from_params(zeroed)[0])}
     batch = variables['same']['bench_rules']
     lines = len(batch.splitlines())
 

@@ -155,6 +155,9 @@ options:
         (C(-A) lines for services, C(-a) lines for their destinations after them; blank lines and lines
         starting with C(#) are skipped). Each line is checked by the same validation as an entry of O(services);
         errors name the line.
+      - When the lines are the live table word for word (in any order; the C(-x)/C(-y) that end an C(-a) line
+        compared with C(ipvsadm -L -n --thresholds)), the task reports no change without parsing them (the
+        kernel holds them already). Otherwise they are validated, after that read and before any change.
       - Thresholds are managed only where a line gives C(-x)/C(-y), like O(services[].destinations[].upper_threshold)
         omitted. Services cannot be declared absent in this form; use O(purge).
       - Ansible copies, checks and logs a module's arguments several times; one string instead of tens of
@@ -268,7 +271,7 @@ not_applied:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import IpvsError, table_from_params, table_from_rules
-from ansible_collections.lvs.ha.plugins.module_utils._ipvs.run import IpvsadmRunner, reconcile
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.run import IpvsadmRunner, reconcile, rules_unchanged, unchanged_result
 
 
 def argument_spec():
@@ -295,11 +298,16 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
                            mutually_exclusive=[('services', 'rules')], required_one_of=[('services', 'rules')])
     try:
-        if module.params['rules'] is not None:
-            desired, absent = table_from_rules(module.params['rules']), []
+        runner = IpvsadmRunner(module)
+        rules = module.params['rules']
+        if rules is not None and rules_unchanged(runner, rules):
+            # the lines are the live table word for word: nothing to parse, validate or plan
+            module.exit_json(invocation=_invocation(module.params), **unchanged_result(module._diff))
+        if rules is not None:
+            desired, absent = table_from_rules(rules), []
         else:
             desired, absent = table_from_params(module.params['services'])
-        result = reconcile(IpvsadmRunner(module), lambda current: (desired, absent, []),
+        result = reconcile(runner, lambda current: (desired, absent, []),
                            module.check_mode, module._diff, module.params['purge'])
     except IpvsError as exc:
         module.fail_json(msg=str(exc), **exc.details)

@@ -259,6 +259,20 @@ def parse_list(text):
     return services
 
 
+def thresholds_all_zero(text):
+    """Whether every destination of an `ipvsadm -L -n --thresholds` listing has both
+    thresholds 0 (its first two columns), told without parsing the addresses; a listing
+    of another form: False."""
+    lines = text.splitlines()
+    if not any('Uthreshold' in line for line in lines[:3]):
+        return False
+    for line in lines:
+        tokens = line.split()
+        if tokens and tokens[0] == '->' and tokens[1] != 'RemoteAddress:Port' and tokens[2:4] != ['0', '0']:
+            return False
+    return True
+
+
 def _parse_listed_service(tokens, form):
     kind = tokens[0]
     if kind == 'FWM':

@@ -242,3 +242,50 @@ def diff_texts(current, ops):
             'after': ''.join(line + '\n' for line in after_text),
             'before_header': 'ipvsadm -S -n (affected services)',
             'after_header': 'ipvsadm -S -n (affected services)'}
+
+
+def split_rules(rules):
+    """The `rules` text in `ipvsadm -S -n`'s own words, to compare without parsing.
+
+    Returns (lines, thresholds): the rule lines with blank and comment lines dropped and
+    spaces squeezed, each -a line without the -x/-y that end it (`ipvsadm -S -n` prints
+    none), and those thresholds: {(service, real): {'-x': n, '-y': n}}, where service is
+    the line's words between -a and -r, and real the word after -r.
+    """
+    lines, thresholds = [], {}
+    for line in rules.splitlines():
+        parts = line.split()
+        if not parts or parts[0].startswith('#'):
+            continue
+        if parts[0] == '-a':
+            declared = {}
+            while len(parts) > 4 and parts[-2] in ('-x', '-y') and parts[-2] not in declared and parts[-1].isdigit():
+                declared[parts[-2]] = int(parts[-1])
+                del parts[-2:]
+            if declared and '-r' in parts[:-1]:
+                at = parts.index('-r')
+                thresholds[(' '.join(parts[1:at]), parts[at + 1])] = declared
+        lines.append(' '.join(parts))
+    return lines, thresholds
+
+
+def same_lines(lines, saved):
+    """Whether the rule `lines` of split_rules() are the lines of `saved` (`ipvsadm -S -n`
+    output), in any order, each as often."""
+    return sorted(lines) == sorted(' '.join(line.split()) for line in saved.splitlines() if line.strip())
+
+
+def same_thresholds(thresholds, listed):
+    """Whether every threshold in split_rules()' `thresholds` is the kernel's, as parse_list()
+    read them from `ipvsadm -L -n --thresholds` (a destination not found there: not the same)."""
+    have = {}
+    for key, _fields, destinations in listed:
+        name = key.name
+        for item in destinations:
+            have[(name, addr_port(item['address'], item['port']))] = {
+                '-x': item.get('upper_threshold'), '-y': item.get('lower_threshold')}
+    for where, declared in thresholds.items():
+        kernel = have.get(where)
+        if kernel is None or any(kernel[switch] != value for switch, value in declared.items()):
+            return False
+    return True

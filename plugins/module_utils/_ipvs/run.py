@@ -15,9 +15,11 @@ import os
 
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import IpvsError
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs.parse import (
-    merge_thresholds, parse_connections, parse_daemons, parse_list, parse_save, parse_timeouts,
+    merge_thresholds, parse_connections, parse_daemons, parse_list, parse_save, parse_timeouts, thresholds_all_zero,
 )
-from ansible_collections.lvs.ha.plugins.module_utils._ipvs.plan import diff, diff_texts, summarize, threshold_keys
+from ansible_collections.lvs.ha.plugins.module_utils._ipvs.plan import (
+    diff, diff_texts, same_lines, same_thresholds, split_rules, summarize, threshold_keys,
+)
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs.render import render
 
 PROC_IP_VS = '/proc/net/ip_vs'
@@ -38,6 +40,7 @@ class IpvsadmRunner(object):
 
     def __init__(self, module):
         self.module = module
+        self._saved = None      # `ipvsadm -S -n` output that the next read() takes
         self.binary = module.get_bin_path('ipvsadm', opt_dirs=['/sbin', '/usr/sbin'])
         if not self.binary:
             raise IpvsError('ipvsadm is not installed on this host (not found in PATH, /sbin or '
@@ -85,9 +88,16 @@ class IpvsadmRunner(object):
                 raise IpvsError('IPVS is not available in this kernel: %s is absent and '
                                 "'modprobe --dry-run ip_vs' failed: %s" % (PROC_IP_VS, (err or out).strip()))
 
+    def save(self):
+        """`ipvsadm -S -n` as text, kept for the next read()."""
+        self._saved = self.run(['-S', '-n'])
+        return self._saved
+
     def read(self):
-        """The current table from `ipvsadm -S -n` (thresholds unknown)."""
-        return parse_save(self.run(['-S', '-n']))
+        """The current table from `ipvsadm -S -n` (thresholds unknown): what save() just
+        read, or a new reading."""
+        text, self._saved = self._saved, None
+        return parse_save(self.run(['-S', '-n']) if text is None else text)
 
     def read_thresholds(self, table, keys):
         """Fill thresholds of the services `keys` in `table` from `-L -n --thresholds`."""
@@ -161,6 +171,39 @@ def read_info(runner, counters=True, connections=False):
     if connections:
         info['connections'] = parse_connections(runner.run(['-L', '-n', '-c']))
     return info
+
+
+def rules_unchanged(runner, rules):
+    """Whether the rule lines `rules` are exactly the live table in `ipvsadm -S -n`'s own
+    words (in any order; -x/-y compared with `ipvsadm -L -n --thresholds`), told without
+    parsing or validating either: lines the kernel holds already would change nothing.
+
+    False tells nothing more: the caller validates and plans as usual, and its first read()
+    takes the table read here. Loads nothing: False when ip_vs is not loaded.
+    """
+    if not runner.loaded():
+        return False
+    saved = runner.save()
+    if sorted(rules.splitlines()) == sorted(saved.splitlines()):
+        return True     # verbatim, as `ipvsadm -S -n` printed them
+    lines, thresholds = split_rules(rules)
+    if not same_lines(lines, saved):
+        return False
+    if not thresholds:
+        return True
+    listing = runner.run(['-L', '-n', '--thresholds'])
+    # the director role declares 0 wherever the inventory sets none: most often all are 0
+    if not any(value for declared in thresholds.values() for value in declared.values()) and thresholds_all_zero(listing):
+        return True
+    return same_thresholds(thresholds, parse_list(listing))
+
+
+def unchanged_result(diff_mode):
+    """reconcile()'s result when there is nothing to do."""
+    result = {'changed': False, 'commands': [], 'summary': summarize([])}
+    if diff_mode:
+        result['diff'] = diff_texts({}, [])
+    return result
 
 
 def _read(runner, desire):

@@ -310,12 +310,14 @@ def test_rules_create_edit_and_purge_like_services(run_module):
     ('-A -t 2001:db8::40:80 -s rr', 'rules line 1: port: is required with address'),
     (WALKTHROUGH.replace('41:80 -g -w 1', '41:80 -g -w 1 -y 5'), 'rules line 2: lower_threshold: must not exceed'),
 ])
-def test_bad_rules_fail_naming_the_line_before_anything_runs(run_module, rules, message):
+def test_bad_rules_fail_naming_the_line_before_anything_changes(run_module, rules, message):
     fake = FakeIpvsadm(WALKTHROUGH)
     with pytest.raises(Fail) as error:
         run_module(ipvs.main, {'rules': rules}, fake)
     assert message in error.value.args[0]['msg']
-    assert fake.calls == []
+    # only the reads that tell whether the lines are the live table already
+    assert [argv[1:] for argv, _stdin in fake.calls] in ([['-S', '-n']], [['-S', '-n'], ['-L', '-n', '--thresholds']])
+    assert fake.mutating_calls() == [] and fake.pristine
 
 
 def test_rules_and_services_are_exclusive(run_module):
@@ -325,3 +327,101 @@ def test_rules_and_services_are_exclusive(run_module):
     with pytest.raises(Fail) as error:
         run_module(ipvs.main, {'purge': True}, FakeIpvsadm())
     assert 'one of the following is required' in error.value.args[0]['msg']
+
+
+# --- rules that are the live table word for word: no parse --------------------------
+
+def _no_parse(monkeypatch, listing_too=False):
+    """Make the module's parsing of `rules` and of the saved table (and with `listing_too`
+    of the thresholds' listing) fail loudly."""
+    def refuse(*_args, **_kwargs):
+        raise AssertionError('parsed')
+    monkeypatch.setattr(ipvs, 'table_from_rules', refuse)
+    from ansible_collections.lvs.ha.plugins.module_utils._ipvs import run
+    monkeypatch.setattr(run, 'parse_save', refuse)
+    if listing_too:
+        monkeypatch.setattr(run, 'parse_list', refuse)
+
+
+def test_rules_as_the_kernel_holds_them_are_not_parsed(run_module, monkeypatch):
+    fake = recorded_full()
+    saved = recorded('full-save.txt').splitlines()
+    # any order, other spacing, comments and blank lines: still the same table
+    rules = '# as saved\n\n' + '\n'.join('  '.join(line.split()) + ' ' for line in reversed(saved))
+    _no_parse(monkeypatch)
+    result = run_module(ipvs.main, {'rules': rules, 'purge': True}, fake, diff=True)
+    assert result['changed'] is False and result['commands'] == []
+    assert result['summary'] == dict.fromkeys(result['summary'], 0) and len(result['summary']) == 6
+    assert result['diff']['before'] == result['diff']['after'] == ''
+    assert [argv[1:] for argv, _stdin in fake.calls] == [['-S', '-n']]
+
+
+def test_rules_with_thresholds_the_kernel_has_are_not_parsed(run_module, monkeypatch):
+    fake = FakeIpvsadm(WALKTHROUGH, thresholds={ServiceKey('tcp', '192.168.56.40', 80): {
+        ('192.168.56.42', 80): (100, 10)}})
+    rules = WALKTHROUGH.replace('41:80 -g -w 1', '41:80 -g -w 1 -x 0 -y 0').replace('42:80 -g -w 1', '42:80 -g -w 1 -x 100 -y 10')
+    _no_parse(monkeypatch)
+    assert run_module(ipvs.main, {'rules': rules}, fake)['changed'] is False
+    assert [argv[1:] for argv, _stdin in fake.calls] == [['-S', '-n'], ['-L', '-n', '--thresholds']]
+
+
+@pytest.mark.parametrize('old, new, command', [
+    # a threshold the kernel lacks, declared as 0 where the kernel has one, a weight
+    ('41:80 -g -w 1', '41:80 -g -w 1 -x 5', '-e -t 192.168.56.40:80 -r 192.168.56.41:80 -g -w 1 -x 5'),
+    ('42:80 -g -w 1', '42:80 -g -w 1 -x 0 -y 0', '-e -t 192.168.56.40:80 -r 192.168.56.42:80 -g -w 1'),
+    ('43:80 -g -w 1', '43:80 -g -w 2', '-e -t 192.168.56.40:80 -r 192.168.56.43:80 -g -w 2'),
+])
+def test_rules_that_differ_are_planned_with_one_read_of_the_table(run_module, old, new, command):
+    fake = FakeIpvsadm(WALKTHROUGH, thresholds={ServiceKey('tcp', '192.168.56.40', 80): {
+        ('192.168.56.42', 80): (100, 10)}})
+    result = run_module(ipvs.main, {'rules': WALKTHROUGH.replace(old, new)}, fake)
+    assert result['commands'] == [command]
+    assert [argv[1:] for argv, _stdin in fake.calls].count(['-S', '-n']) == 1
+    assert run_module(ipvs.main, {'rules': WALKTHROUGH.replace(old, new)}, fake)['changed'] is False
+
+
+def test_rules_repeating_a_line_of_the_table_are_refused(run_module):
+    fake = FakeIpvsadm(WALKTHROUGH)
+    with pytest.raises(Fail) as error:
+        run_module(ipvs.main, {'rules': WALKTHROUGH + WALKTHROUGH.splitlines()[1]}, fake)
+    assert 'duplicate destination' in error.value.args[0]['msg'] and fake.pristine
+
+
+def test_rules_rendered_as_the_director_role_does_take_the_short_way_on_their_own_table(run_module, monkeypatch):
+    """The director role's lines (render_rules, every threshold declared, 0 included) are
+    `ipvsadm -S -n`'s words: the run after the one that made the table parses nothing."""
+    from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import table_from_params
+    from ansible_collections.lvs.ha.plugins.module_utils._ipvs.render import render_rules
+    zero = {'upper_threshold': 0, 'lower_threshold': 0}
+    services = [
+        dict(WEB, destinations=[dict(dest, **zero) for dest in WEB['destinations']]),
+        {'protocol': 'udp', 'address': '192.168.56.40', 'port': 53, 'scheduler': 'wlc', 'persistent': 300,
+         'destinations': [dict(zero, address='192.168.56.41', weight=3)]},
+        {'address': '2001:db8::40', 'port': 443, 'scheduler': 'mh', 'sched_flags': ['mh-port', 'mh-fallback'],
+         'destinations': [dict(zero, address='2001:db8::41', forwarding='nat', port=8443)]},
+        {'fwmark': 7, 'scheduler': 'rr', 'persistent': 60, 'persistence_netmask': '255.255.255.0',
+         'destinations': [dict(zero, address='192.168.56.42')]},
+    ]
+    rules = render_rules(table_from_params(services)[0])
+    assert rules.count(' -x 0 -y 0\n') == 6
+    fake = FakeIpvsadm()
+    assert run_module(ipvs.main, {'rules': rules, 'purge': True}, fake)['changed'] is True
+    fake.calls = []
+    with monkeypatch.context() as patched:
+        # every threshold 0, declared and in the kernel: the listing is not parsed either
+        _no_parse(patched, listing_too=True)
+        assert run_module(ipvs.main, {'rules': rules, 'purge': True}, fake)['changed'] is False
+    assert [argv[1:] for argv, _stdin in fake.calls] == [['-S', '-n'], ['-L', '-n', '--thresholds']]
+    # a threshold set by hand where the lines declare 0: planned back to 0
+    fake.table[ServiceKey('udp', '192.168.56.40', 53)].destinations[('192.168.56.41', 53)].upper_threshold = 9
+    result = run_module(ipvs.main, {'rules': rules, 'purge': True}, fake)
+    assert result['commands'] == ['-e -u 192.168.56.40:53 -r 192.168.56.41:53 -g -w 3']
+
+
+def test_rules_leaving_a_threshold_unmanaged_keep_the_kernels(run_module, monkeypatch):
+    fake = FakeIpvsadm(WALKTHROUGH, thresholds={ServiceKey('tcp', '192.168.56.40', 80): {
+        ('192.168.56.43', 80): (100, 10)}})
+    rules = WALKTHROUGH.replace('41:80 -g -w 1', '41:80 -g -w 1 -x 0 -y 0')
+    _no_parse(monkeypatch)
+    assert run_module(ipvs.main, {'rules': rules}, fake)['changed'] is False
+    assert [argv[1:] for argv, _stdin in fake.calls] == [['-S', '-n'], ['-L', '-n', '--thresholds']]

@@ -15,6 +15,7 @@ from ansible_collections.lvs.ha.plugins.module_utils._ipvs.model import (
 )
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs.parse import (
     merge_thresholds, parse_connections, parse_daemons, parse_list, parse_number, parse_rule, parse_save, parse_timeouts, rule_op,
+    thresholds_all_zero,
 )
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs.plan import Op
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs.render import render_save
@@ -247,3 +248,16 @@ def test_parse_connections():
                 'TCP 14:59 ESTABLISHED host:1 192.168.56.40:80 192.168.56.41:80\n'):
         with pytest.raises(IpvsError, match='cannot parse ipvsadm -L -n -c output line'):
             parse_connections(bad)
+
+
+def test_thresholds_all_zero_reads_the_first_two_columns():
+    listing = recorded('full-thresholds.txt')
+    assert thresholds_all_zero(listing) is False        # 100/10, 50, 5000 among them
+    zeroed = '\n'.join(line if not line.lstrip().startswith('-> ') or 'RemoteAddress' in line
+                       else ' '.join(line.split()[:2] + ['0', '0'] + line.split()[4:]) for line in listing.splitlines())
+    assert thresholds_all_zero(zeroed) is True
+    assert all(dest['upper_threshold'] == dest['lower_threshold'] == 0
+               for _key, _fields, dests in parse_list(zeroed) for dest in dests)
+    # another form of the listing (its first columns are not thresholds): not told
+    assert thresholds_all_zero(recorded('full-stats.txt')) is False
+    assert thresholds_all_zero(recorded('empty-list.txt')) is False

@@ -17,7 +17,7 @@ from ansible_collections.lvs.ha.plugins.module_utils._ipvs.parse import (
 )
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs.plan import (
     ADD_SERVER, ADD_SERVICE, DELETE_SERVER, DELETE_SERVICE, EDIT_SERVER, EDIT_SERVICE, VERBS, Op, diff, diff_texts,
-    resulting_destination, simulate, summarize, threshold_keys, touched_keys,
+    resulting_destination, same_lines, same_thresholds, simulate, split_rules, summarize, threshold_keys, touched_keys,
 )
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs.render import render
 
@@ -391,3 +391,31 @@ def test_resulting_destination_keeps_or_zeroes_unmanaged_thresholds():
     declared = replace(want, upper_threshold=5)
     assert resulting_destination(have, declared) == replace(declared, lower_threshold=10)
     assert want.upper_threshold is None       # not modified
+
+
+def test_split_rules_in_ipvsadm_s_words():
+    lines, thresholds = split_rules('# web\n\n  -A -t 192.168.56.40:80   -s rr\n'
+                                    '-a -t 192.168.56.40:80 -r 192.168.56.41:80 -g -w 1 -x 10 -y 2\n'
+                                    '-a -f 5 -6 -r [2001:db8::42]:0 -g -w 4 -y 0\n'
+                                    '-a -t 192.168.56.40:443 -r 192.168.56.41:443 -i -w 1 -x 3 --tun-type gue\n')
+    assert lines == ['-A -t 192.168.56.40:80 -s rr',
+                     '-a -t 192.168.56.40:80 -r 192.168.56.41:80 -g -w 1',
+                     '-a -f 5 -6 -r [2001:db8::42]:0 -g -w 4',
+                     # -x not at the end stays: such a line never equals a saved one
+                     '-a -t 192.168.56.40:443 -r 192.168.56.41:443 -i -w 1 -x 3 --tun-type gue']
+    assert thresholds == {('-t 192.168.56.40:80', '192.168.56.41:80'): {'-x': 10, '-y': 2},
+                          ('-f 5 -6', '[2001:db8::42]:0'): {'-y': 0}}
+    saved = recorded('full-save.txt')
+    assert same_lines(split_rules(saved)[0], saved)
+    assert same_lines(split_rules(saved)[0][::-1], saved)
+    assert not same_lines(split_rules(saved)[0][1:], saved)
+    assert not same_lines(split_rules(saved)[0] + split_rules(saved)[0][-1:], saved)
+
+
+def test_same_thresholds_against_the_listing():
+    listed = parse_list(recorded('full-thresholds.txt'))
+    assert same_thresholds({('-t 192.168.56.40:80', '192.168.56.42:80'): {'-x': 100, '-y': 10},
+                            ('-t 192.168.56.40:80', '192.168.56.41:80'): {'-x': 0}}, listed)
+    assert not same_thresholds({('-t 192.168.56.40:80', '192.168.56.42:80'): {'-x': 100, '-y': 0}}, listed)
+    # a destination the listing lacks
+    assert not same_thresholds({('-t 192.168.56.40:80', '192.168.56.49:80'): {'-x': 0}}, listed)
