@@ -81,7 +81,7 @@ CUT = 300
 
 
 def failure(scenario, lines_after=10):
-    """A few lines on the first failed task of a scenario's log ([] when none is found)."""
+    """A few lines on the first failed task of a scenario's log (one line saying so when none is found)."""
     lines = (read(scenario + '.log') or '').splitlines()
     action = task = None
     for number, line in enumerate(lines):
