@@ -9,14 +9,19 @@ the target must be a lab address: anything else is refused before a packet is se
 
   probe.py rr URL [--count 6]
       one request after another; prints the answering host names in order (JSON).
-  probe.py gap URL [--timeline] [--after-seconds 1] --kill CMD... [--max-seconds 60] [--interval 0.01]
+  probe.py gap URL [--timeline] [--after-seconds 1] (--kill CMD... | --freeze SOCKET) [--max-seconds 60] [--interval 0.01]
       requests one after another every INTERVAL; once answers flow, runs CMD (for example
-      a hard kill of the master), then starts a request every INTERVAL without waiting for
+      a hard kill of the master; the gap counts from when CMD returned) or freezes a guest
+      with `stop` on its QEMU monitor SOCKET (connected beforehand; the gap counts from just
+      before the command is sent: the guest sends nothing more, as if killed), then starts a request every INTERVAL without waiting for
       the earlier ones (at most 100 in flight; each times out after 20 x INTERVAL, or 1 s
       from an INTERVAL of 0.05 up) and measures the gap from the kill to the first answer,
       going on for AFTER-SECONDS after it (JSON). --timeline adds every request: when it
       was sent (seconds from the kill, negative before it), how long it took, who
-      answered (null: no answer) or why not.
+      answered (null: no answer) or why not. kill_seconds: how long CMD or `stop` took.
+  probe.py monitor SOCKET (stop | cont | info status)
+      one command on a guest's QEMU human monitor (the lab's GUEST/monitor.sock): freeze a
+      guest (stop), thaw it (cont) or ask its state; prints the monitor's answer.
   probe.py loop URL --until-file PATH [--max-seconds 900] [--interval 0.1] [--timeout 1]
       a steady request loop that stops when PATH exists or the time is up; counts
       answers and failures per answering host, with when (from the start and wall-clock
@@ -66,6 +71,9 @@ REQUEST_TIMEOUT = 1.0
 HARD_MAX_SECONDS = 1800
 HARD_MAX_REQUESTS = 200000
 MAX_IN_FLIGHT = 100              # concurrent requests of a gap run after the kill
+MONITOR_COMMANDS = ('stop', 'cont', 'info status')
+MONITOR_TIMEOUT = 10.0
+ESCAPE = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
 
 
 def lab_url(url):
@@ -115,8 +123,59 @@ def cmd_rr(args):
     return 0 if all(answers) else 1
 
 
+class Monitor:
+    """A connection to a QEMU human monitor on a unix socket (QEMU's -monitor unix:PATH),
+    one command of MONITOR_COMMANDS at a time."""
+
+    PROMPT = b'(qemu) '
+
+    def __init__(self, path, timeout=MONITOR_TIMEOUT):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        try:
+            self.sock.connect(path)
+            self._read()  # the banner and the first prompt
+        except OSError:
+            self.sock.close()
+            raise
+
+    def _read(self):
+        data = b''
+        while not data.endswith(self.PROMPT):
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise OSError('the QEMU monitor closed the connection')
+            data += chunk
+        return data
+
+    def command(self, text):
+        """Send TEXT and return the monitor's answer (its echo of TEXT and the prompt left out)."""
+        if text not in MONITOR_COMMANDS:
+            raise ValueError('probe: monitor command %r is not one of %s' % (text, ', '.join(MONITOR_COMMANDS)))
+        self.sock.sendall(text.encode('ascii') + b'\n')
+        # The monitor's readline echoes TEXT as it is typed (redrawn after each character,
+        # with terminal escapes) on the first line; the answer follows it.
+        reply = self._read()[:-len(self.PROMPT)].split(b'\n', 1)
+        answer = ESCAPE.sub('', reply[1].decode('utf-8', 'replace')) if len(reply) == 2 else ''
+        return '\n'.join(line.strip() for line in answer.split('\n') if line.strip())
+
+    def close(self):
+        self.sock.close()
+
+
+def cmd_monitor(args):
+    monitor = Monitor(args.socket)
+    try:
+        print(monitor.command(' '.join(args.words)))
+    finally:
+        monitor.close()
+    return 0
+
+
 def cmd_gap(args):
     deadline = time.monotonic() + min(args.max_seconds, HARD_MAX_SECONDS)
+    monitor = Monitor(args.freeze) if args.freeze else None
+    kill_seconds = None
     timeout = args.interval * 20 if args.interval < 0.05 else REQUEST_TIMEOUT
     killed_at = None
     last_ok_before = None
@@ -135,8 +194,14 @@ def cmd_gap(args):
         if requests[-1][2] is not None:
             last_ok_before = now
             if len(requests) >= 5:
-                subprocess.run(args.kill, check=True)
-                killed_at = time.monotonic()
+                started = time.monotonic()
+                if monitor:
+                    monitor.command('stop')
+                    killed_at = started
+                else:
+                    subprocess.run(args.kill, check=True)
+                    killed_at = time.monotonic()
+                kill_seconds = time.monotonic() - started
                 break
         time.sleep(args.interval)
     # After the kill: a new request every INTERVAL whether or not the earlier ones have
@@ -158,6 +223,8 @@ def cmd_gap(args):
         time.sleep(args.interval)
     for thread in threads:
         thread.join(timeout + 1)
+    if monitor:
+        monitor.close()
     with lock:
         requests.sort(key=lambda r: r[0])
     after = [r for r in requests if killed_at is not None and r[0] >= killed_at]
@@ -175,6 +242,8 @@ def cmd_gap(args):
         'answered_after': sorted(after),
         'gap_seconds': round(first_ok_after - killed_at, 3) if killed_at and first_ok_after else None,
         'last_answer_before_kill_seconds': round(killed_at - last_ok_before, 3) if killed_at else None,
+        'kill': 'freeze' if monitor else 'command',
+        'kill_seconds': round(kill_seconds, 3) if kill_seconds is not None else None,
     }
     if args.timeline:
         result['timeline'] = timeline(requests, killed_at)
@@ -353,7 +422,9 @@ def main(argv=None):
     rr.set_defaults(func=cmd_rr)
     gap = sub.add_parser('gap')
     gap.add_argument('url')
-    gap.add_argument('--kill', nargs=argparse.REMAINDER, required=True)
+    how = gap.add_mutually_exclusive_group(required=True)
+    how.add_argument('--kill', nargs=argparse.REMAINDER)
+    how.add_argument('--freeze', metavar='SOCKET', help="a guest's QEMU monitor socket: `stop` it")
     gap.add_argument('--max-seconds', type=float, default=60)
     gap.add_argument('--interval', type=float, default=0.01)
     gap.add_argument('--after-seconds', type=float, default=1.0)
@@ -388,8 +459,16 @@ def main(argv=None):
     hold.add_argument('--seconds', type=float, default=20)
     hold.add_argument('--until-file', help='close the connections early once this file exists')
     hold.set_defaults(func=cmd_hold)
+    monitor = sub.add_parser('monitor')
+    monitor.add_argument('socket')
+    monitor.add_argument('words', nargs='+', metavar='COMMAND')
+    monitor.set_defaults(func=cmd_monitor)
     args = parser.parse_args(argv)
-    lab_url(args.url)
+    if args.command == 'monitor':
+        if ' '.join(args.words) not in MONITOR_COMMANDS:
+            parser.error('monitor: the command must be one of %s' % ', '.join(MONITOR_COMMANDS))
+    else:
+        lab_url(args.url)
     return args.func(args)
 
 

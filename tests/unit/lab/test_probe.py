@@ -254,3 +254,90 @@ def test_loop_lists_slow_answers_apart_from_failures(tmp_path, capsys, monkeypat
     assert result['failed'] == 0
     assert len(result['slow']) == 1 and result['slow'][0]['took'] >= 1.2
     assert result['hosts'] == {'rs1': result['requests']}
+
+
+def fake_monitor(path, answer):
+    """A QEMU human monitor on the unix socket PATH (one connection, as -monitor unix: serves):
+    a banner and a prompt, then for every command line its echo (redrawn after each character
+    with terminal escapes, as QEMU's readline does), ANSWER(command) and a prompt. Returns the list of commands seen."""
+    import socket
+    import threading
+
+    seen = []
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(1)
+
+    def serve():
+        conn, _ = server.accept()
+        conn.sendall(b"QEMU 7.2.0 monitor - type 'help' for more information\r\n(qemu) ")
+        pending = b''
+        while True:
+            data = conn.recv(1024)
+            if not data:
+                break
+            pending += data
+            while b'\n' in pending:
+                line, pending = pending.split(b'\n', 1)
+                seen.append(line.decode())
+                echo = b''.join(line[:i] + b'\x1b[K\x1b[%dD' % i for i in range(1, len(line))) + line
+                conn.sendall(echo + b'\r\n' + answer(line.decode()) + b'(qemu) ')
+        conn.close()
+        server.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return seen
+
+
+def test_monitor_sends_one_command_and_prints_the_answer(tmp_path, capsys):
+    seen = fake_monitor(tmp_path / 'm.sock', lambda cmd: b'VM status: running\r\n' if cmd == 'info status' else b'')
+    assert probe.main(['monitor', str(tmp_path / 'm.sock'), 'info', 'status']) == 0
+    assert capsys.readouterr().out == 'VM status: running\n'
+    assert seen == ['info status']
+
+
+def test_monitor_refuses_other_commands(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        probe.main(['monitor', str(tmp_path / 'm.sock'), 'quit'])
+    assert 'must be one of stop, cont, info status' in capsys.readouterr().err
+
+
+def test_gap_with_freeze_counts_from_the_stop(tmp_path, capsys, monkeypatch):
+    """--freeze: `stop` goes to the guest's monitor once answers flow; the VIP is dead for
+    0.2 s after it, then answers again. The gap counts from just before `stop` was sent."""
+    import json
+    import threading
+
+    stopped = []
+    lock = threading.Lock()
+
+    def answer(cmd):
+        with lock:
+            stopped.append(time.monotonic())
+        return b''
+
+    seen = fake_monitor(tmp_path / 'm.sock', answer)
+
+    def fake_ask(url, timeout=None):
+        with lock:
+            dead = stopped and time.monotonic() < stopped[0] + 0.2
+        if dead:
+            time.sleep(0.05)
+            return None, 'timed out'
+        return 'rs2' if stopped else 'rs1', None
+
+    monkeypatch.setattr(probe, 'ask_why', fake_ask)
+    assert probe.main(['gap', 'http://127.0.0.1/', '--interval', '0.01', '--after-seconds', '0.1',
+                       '--max-seconds', '10', '--freeze', str(tmp_path / 'm.sock')]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert seen == ['stop']
+    assert result['kill'] == 'freeze'
+    assert 0 <= result['kill_seconds'] < 0.2
+    assert 0.19 <= result['gap_seconds'] < 0.5
+    assert result['answered_before'] == ['rs1'] and result['answered_after'] == ['rs2']
+
+
+def test_gap_needs_a_kill_or_a_freeze(capsys):
+    with pytest.raises(SystemExit):
+        probe.main(['gap', 'http://127.0.0.1/'])
+    assert 'one of the arguments --kill --freeze is required' in capsys.readouterr().err
