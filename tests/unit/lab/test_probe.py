@@ -269,7 +269,7 @@ def fake_monitor(path, answer):
     server.listen(1)
 
     def serve():
-        conn, _ = server.accept()
+        conn = server.accept()[0]
         conn.sendall(b"QEMU 7.2.0 monitor - type 'help' for more information\r\n(qemu) ")
         pending = b''
         while True:
