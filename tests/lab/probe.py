@@ -26,7 +26,9 @@ the target must be a lab address: anything else is refused before a packet is se
       a steady request loop that stops when PATH exists or the time is up; counts
       answers and failures per answering host, with when (from the start and wall-clock
       epoch seconds), how long and why for the first 20 failures, and the first 20 answers
-      that took longer than 1 s (with --timeout above 1) (JSON).
+      that took longer than 1 s (with --timeout above 1), each with the segments its
+      connection sent again (retransmits: 0, a slow answer; 1 or more, a segment lost or
+      held past TCP's 1 s timer) (JSON).
   probe.py udp udp://ADDRESS:PORT [--count 6 | --until-file PATH] [--max-seconds 900] [--interval 0.05]
       UDP datagrams, each from a new socket (a new source port: a new IPVS entry, scheduled
       afresh), one after another; an answer is the first line the responder sends back. With
@@ -56,6 +58,7 @@ import os
 import re
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 import threading
@@ -73,6 +76,10 @@ HARD_MAX_REQUESTS = 200000
 MAX_IN_FLIGHT = 100              # concurrent requests of a gap run after the kill
 MONITOR_COMMANDS = ('stop', 'cont', 'info status')
 MONITOR_TIMEOUT = 10.0
+# struct tcp_info (linux/tcp.h): eight bytes of u8 fields, then u32s; tcpi_total_retrans is
+# the 24th u32. Python's socket module has TCP_INFO but no layout.
+TCPI_TOTAL_RETRANS = 8 + 23 * 4
+TCP_INFO_SIZE = TCPI_TOTAL_RETRANS + 4
 ESCAPE = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
 
 
@@ -96,8 +103,22 @@ def ask(url, timeout=REQUEST_TIMEOUT):
     return ask_why(url, timeout)[0]
 
 
-def ask_why(url, timeout=REQUEST_TIMEOUT):
-    """One request: (host name, None) on an answer, (None, what went wrong) otherwise."""
+def retransmits(response):
+    """How many segments the kernel sent again on the response's connection, its SYN
+    included (tcp_info's tcpi_total_retrans), or None where the socket cannot tell."""
+    sock = getattr(getattr(getattr(response, 'fp', None), 'raw', None), '_sock', None)
+    try:
+        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, TCP_INFO_SIZE)
+    except (AttributeError, OSError):
+        return None
+    if len(info) < TCP_INFO_SIZE:
+        return None
+    return struct.unpack_from('I', info, TCPI_TOTAL_RETRANS)[0]
+
+
+def ask_why(url, timeout=REQUEST_TIMEOUT, info=None):
+    """One request: (host name, None) on an answer, (None, what went wrong) otherwise. With a
+    dict INFO, an answer sets its 'retransmits' (retransmits() of the connection)."""
     # The lab's VIP is a direct address on a lab segment: never use a proxy. HTTPS: the
     # lab's real servers have a self-signed certificate (tests/lab/make_cert.py), whose
     # contents are not what a test checks; the answer's body is.
@@ -110,7 +131,11 @@ def ask_why(url, timeout=REQUEST_TIMEOUT):
     opener = urllib.request.build_opener(*handlers)
     try:
         with opener.open(url, timeout=timeout) as response:
-            return TAG.sub('', response.read(512).decode('utf-8', 'replace')).strip().splitlines()[0].strip(), None
+            if info is not None:
+                # before the body: once read to its length, the response lets the socket go
+                info['retransmits'] = retransmits(response)
+            body = response.read(512)
+            return TAG.sub('', body.decode('utf-8', 'replace')).strip().splitlines()[0].strip(), None
     except urllib.error.URLError as error:
         return None, str(error.reason)
     except (OSError, IndexError, ValueError) as error:
@@ -268,12 +293,15 @@ def cmd_loop(args):
     slow = []
     while time.monotonic() < deadline and sent < HARD_MAX_REQUESTS and not os.path.exists(args.until_file):
         asked, asked_epoch = time.monotonic(), time.time()
-        answer, error = ask_why(args.url, timeout=args.timeout)
+        info = {}
+        answer, error = ask_why(args.url, timeout=args.timeout, info=info)
         took = time.monotonic() - asked
         sent += 1
         if answer is not None and took > REQUEST_TIMEOUT and len(slow) < 20:
-            # answered, but later than the usual 1 s: a stall rather than a loss
-            slow.append({'at': round(asked - start, 3), 'epoch': round(asked_epoch, 3), 'took': round(took, 3)})
+            # answered, but later than the usual 1 s: a slow answer (retransmits 0), or a
+            # segment lost or held past TCP's first retransmission at 1 s
+            slow.append({'at': round(asked - start, 3), 'epoch': round(asked_epoch, 3), 'took': round(took, 3),
+                         'retransmits': info.get('retransmits')})
         if answer is None:
             failed += 1
             if len(failures) < 20:

@@ -240,10 +240,12 @@ def test_loop_lists_slow_answers_apart_from_failures(tmp_path, capsys, monkeypat
     import json
     calls = []
 
-    def fake_ask(url, timeout=None):
+    def fake_ask(url, timeout=None, info=None):
         calls.append(timeout)
+        info['retransmits'] = 0
         if len(calls) == 2:
             time.sleep(1.2)
+            info['retransmits'] = 1
         return 'rs1', None
 
     monkeypatch.setattr(probe, 'ask_why', fake_ask)
@@ -253,7 +255,38 @@ def test_loop_lists_slow_answers_apart_from_failures(tmp_path, capsys, monkeypat
     assert set(calls) == {3.0}
     assert result['failed'] == 0
     assert len(result['slow']) == 1 and result['slow'][0]['took'] >= 1.2
+    assert result['slow'][0]['retransmits'] == 1
     assert result['hosts'] == {'rs1': result['requests']}
+
+
+def test_an_answer_reads_its_connections_retransmits():
+    """A real HTTP answer over loopback: the connection's tcp_info is read (no segment lost
+    on loopback: 0), and the answering host is the body's first line."""
+    import http.server
+    import threading
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            body = b'<h1>rs9</h1>\n'
+            self.send_response(200)
+            self.send_header('Content-Length', str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(('127.0.0.1', 0), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        info = {}
+        answer, error = probe.ask_why('http://127.0.0.1:%d/' % server.server_port, timeout=5, info=info)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (answer, error) == ('rs9', None)
+    assert info == {'retransmits': 0}
 
 
 def fake_monitor(path, answer):
