@@ -262,23 +262,10 @@ def test_loop_lists_slow_answers_apart_from_failures(tmp_path, capsys, monkeypat
 def test_an_answer_reads_its_connections_retransmits():
     """A real HTTP answer over loopback: the connection's tcp_info is read (no segment lost
     on loopback: 0), and the answering host is the body's first line."""
-    import http.server
     import threading
 
-    class Page(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's name)
-            body = b'<h1>rs9</h1>\n'
-            self.send_response(200)
-            self.send_header('Content-Length', str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.HTTPServer(('127.0.0.1', 0), Page)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = page_server('rs9')
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         info = {}
         answer, error = probe.ask_why('http://127.0.0.1:%d/' % server.server_port, timeout=5, info=info)
