@@ -78,6 +78,30 @@ def summary(scenario):
 FATAL = re.compile(r'^(fatal|failed): \[')
 TASK = re.compile(r'^TASK \[(.*)\]')
 CUT = 300
+# a result given as JSON on the fatal line: these keys first, each cut at its own length (the
+# assert's message says what failed; a command's output ends with its error)
+RESULT_KEYS = (('msg', 1500, 'start'), ('rc', CUT, 'start'), ('stderr', CUT, 'end'), ('stdout', 600, 'end'))
+
+
+def result_lines(line):
+    """The key parts of a fatal line's JSON result, one line each ([] when it holds none)."""
+    head, sep, text = line.partition(' => ')
+    if not sep or not text.startswith('{'):
+        return []
+    try:
+        result = json.loads(text)
+    except ValueError:
+        return []
+    shown = []
+    for key, cut, keep in RESULT_KEYS:
+        value = result.get(key) if isinstance(result, dict) else None
+        if value in (None, ''):
+            continue
+        value = value if isinstance(value, str) else json.dumps(value)
+        if len(value) > cut:
+            value = value[:cut] + '...' if keep == 'start' else '...' + value[-cut:]
+        shown.append('%s: %s' % (key, value))
+    return [head + ' =>'] + shown if shown else []
 
 
 def failure(scenario, lines_after=10):
@@ -92,6 +116,9 @@ def failure(scenario, lines_after=10):
         if found:
             task = found.group(1)
         if FATAL.match(line):
+            parts = result_lines(line)
+            if parts:
+                return ['%s failed in %s, task: %s' % (scenario, action, task)] + ['  ' + text for text in parts]
             shown = [line]
             for text in lines[number + 1:]:
                 if len(shown) > lines_after or TASK.match(text) or text.startswith('PLAY '):

@@ -18,7 +18,8 @@ the target must be a lab address: anything else is refused before a packet is se
       from an INTERVAL of 0.05 up) and measures the gap from the kill to the first answer,
       going on for AFTER-SECONDS after it (JSON). --timeline adds every request: when it
       was sent (seconds from the kill, negative before it), how long it took, who
-      answered (null: no answer) or why not. kill_seconds: how long CMD or `stop` took.
+      answered (null: no answer) or why not. kill_seconds: how long CMD or `stop` took;
+      killed_epoch: when the kill was done (wall clock).
   probe.py monitor SOCKET (stop | cont | info status)
       one command on a guest's QEMU human monitor (the lab's GUEST/monitor.sock): freeze a
       guest (stop), thaw it (cont) or ask its state; prints the monitor's answer.
@@ -35,14 +36,17 @@ the target must be a lab address: anything else is refused before a packet is se
       --count: the answering hosts in order (JSON, like rr). With --until-file: a steady loop
       until PATH exists or the time is up; counts answers per host and failures, with the
       wall-clock time (epoch seconds) of every failure (the first 200) and of the last one.
-  probe.py keep URL [--connections 20] [--interval 0.2] [--seconds 30] [--until-file PATH] [--kill CMD...]
+  probe.py keep URL [--connections 20] [--interval 0.2] [--seconds 30] [--until-file PATH]
+                [--opened-file PATH] [--kill CMD...]
       opens CONNECTIONS HTTP/1.1 keep-alive connections to the URL and sends a request on
       each, one connection after another, every INTERVAL per connection, for SECONDS (or until
       PATH exists, SECONDS at most); with
       --kill, runs CMD (a hard kill of the master) once every connection has answered 5
       times. A connection is kept when every answer on it came from the same host and it
       never failed (reset, closed, timed out after 20 s); JSON: per connection the hosts
-      that answered, requests, failures and the first error; kept / total.
+      that answered, requests, failures, the first error and when (error_at: seconds from
+      the kill with --kill, else from the start, started_epoch); kept / total. With
+      --opened-file PATH: once every connection is open, their client ADDRESS:PORTs (JSON).
   probe.py hold URL [--connections 6] [--seconds 20] [--until-file PATH]
       opens CONNECTIONS TCP connections to the URL's address and port, sends nothing,
       keeps them open SECONDS (or until PATH exists, SECONDS at most), then closes them:
@@ -202,7 +206,7 @@ def cmd_gap(args):
     monitor = Monitor(args.freeze) if args.freeze else None
     kill_seconds = None
     timeout = args.interval * 20 if args.interval < 0.05 else REQUEST_TIMEOUT
-    killed_at = None
+    killed_at = killed_epoch = None
     last_ok_before = None
     requests = []
     lock = threading.Lock()
@@ -226,6 +230,7 @@ def cmd_gap(args):
                 else:
                     subprocess.run(args.kill, check=True)
                     killed_at = time.monotonic()
+                killed_epoch = time.time() - (time.monotonic() - killed_at)
                 kill_seconds = time.monotonic() - started
                 break
         time.sleep(args.interval)
@@ -269,6 +274,7 @@ def cmd_gap(args):
         'last_answer_before_kill_seconds': round(killed_at - last_ok_before, 3) if killed_at else None,
         'kill': 'freeze' if monitor else 'command',
         'kill_seconds': round(kill_seconds, 3) if kill_seconds is not None else None,
+        'killed_epoch': round(killed_epoch, 3) if killed_epoch is not None else None,
     }
     if args.timeline:
         result['timeline'] = timeline(requests, killed_at)
@@ -371,10 +377,25 @@ def cmd_keep(args):
     path = parts.path or '/'
     count = max(1, min(args.connections, 100))
     conns = []
+    start, start_epoch = time.monotonic(), time.time()
     for i in range(count):
         conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=KEEP_TIMEOUT)
-        conns.append({'conn': conn, 'hosts': [], 'requests': 0, 'failed': 0, 'error': None, 'error_at': None})
-    start = time.monotonic()
+        item = {'conn': conn, 'hosts': [], 'requests': 0, 'failed': 0, 'error': None, 'error_at': None}
+        try:
+            conn.connect()
+        except OSError as error:
+            item.update(failed=1, error='%s: %s' % (type(error).__name__, error), error_at=0.0)
+        # never open a second connection behind the caller's back: http.client would, when the
+        # server closed this one, and the next answer would be a new connection's
+        conn.auto_open = 0
+        conns.append(item)
+    if args.opened_file:
+        # the connections' client ends, for a check of the directors' tables while they run
+        ends = [c['conn'].sock.getsockname()[:2] for c in conns if c['conn'].sock]
+        opened = [('[%s]:%d' if ':' in host else '%s:%d') % (host, port) for host, port in ends]
+        with open(args.opened_file + '.tmp', 'w') as f:
+            json.dump({'opened': opened, 'epoch': round(time.time(), 3)}, f)
+        os.replace(args.opened_file + '.tmp', args.opened_file)
     deadline = start + min(args.seconds, HARD_MAX_SECONDS)
     killed_at = None
     slowest = 0.0
@@ -408,6 +429,7 @@ def cmd_keep(args):
     print(json.dumps({'url': args.url, 'connections': count, 'kept': len(kept),
                       'seconds': round(time.monotonic() - start, 3),
                       'stopped_by': 'file' if args.until_file and os.path.exists(args.until_file) else 'limit',
+                      'started_epoch': round(start_epoch, 3),
                       'killed_after': round(killed_at - start, 3) if killed_at else None,
                       'slowest_request_seconds': round(slowest, 3),
                       'requests': sum(c['requests'] for c in conns), 'failed': sum(c['failed'] for c in conns),
@@ -479,6 +501,7 @@ def main(argv=None):
     keep.add_argument('--interval', type=float, default=0.2)
     keep.add_argument('--seconds', type=float, default=30)
     keep.add_argument('--until-file')
+    keep.add_argument('--opened-file', help="once the connections are open, write their client ends (JSON) here")
     keep.add_argument('--kill', nargs=argparse.REMAINDER)
     keep.set_defaults(func=cmd_keep)
     hold = sub.add_parser('hold')

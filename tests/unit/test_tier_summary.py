@@ -4,6 +4,7 @@
 """tools/tier_summary.py --failure: the lines a CI log ends with when a scenario fails."""
 
 import importlib.util
+import json
 import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -45,3 +46,23 @@ def test_failure_without_a_failed_task(tmp_path, monkeypatch):
     (tmp_path / 'demo.log').write_text('INFO     [demo > converge] Executing\nsomething else broke\n')
     monkeypatch.setattr(tier_summary, 'RESULTS', str(tmp_path))
     assert tier_summary.failure('demo') == ['demo failed in converge; no failed task in its log (see demo.log)']
+
+
+def test_failure_of_a_json_result_shows_its_message_and_the_end_of_its_output(tmp_path, monkeypatch):
+    result = {'ansible_job_id': 'j1', 'changed': True, 'cmd': ['probe.py', 'keep'] + ['--x'] * 200,
+              'rc': 1, 'stderr': '', 'stdout': '{"kept": 19, ' + '"pad": 1, ' * 200 + '"error": "ConnectionResetError"}',
+              'msg': 'non-zero return code'}
+    log = LOG.replace('fatal: [node1]: FAILED! => changed=false', 'fatal: [node1]: FAILED! => ' + json.dumps(result))
+    (tmp_path / 'demo.log').write_text(log)
+    monkeypatch.setattr(tier_summary, 'RESULTS', str(tmp_path))
+    lines = tier_summary.failure('demo')
+    assert lines[1] == '  fatal: [node1]: FAILED! =>'
+    assert lines[2:4] == ['  msg: non-zero return code', '  rc: 1']
+    # the output's end, where the error is, survives the cut; the command line does not crowd it out
+    assert lines[4].startswith('  stdout: ...') and lines[4].endswith('"error": "ConnectionResetError"}')
+    assert len(lines) == 5
+
+
+def test_a_fatal_line_that_is_not_json_is_shown_as_it_is():
+    assert tier_summary.result_lines('fatal: [h]: FAILED! => {not json') == []
+    assert tier_summary.result_lines('fatal: [h]: FAILED! => changed=false') == []

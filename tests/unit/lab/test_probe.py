@@ -107,22 +107,36 @@ def test_timeline_counts_from_the_kill():
     assert probe.timeline([], None) == []
 
 
-def page_server(name):
-    """A loopback web server (not started) whose every page is <h1>NAME</h1>."""
+def page_server(name, keep_alive_requests=None):
+    """A loopback web server (not started) whose every page is <h1>NAME</h1>. With
+    keep_alive_requests: HTTP/1.1, a thread per connection, and each connection closed after
+    that many answers (as apache's MaxKeepAliveRequests; 0: never)."""
     import http.server
 
     class Page(http.server.BaseHTTPRequestHandler):
+        if keep_alive_requests is not None:
+            protocol_version = 'HTTP/1.1'
+        answered = 0
+
         def do_GET(self):
             body = b'<h1>%s</h1>\n' % name.encode()
+            self.answered += 1
+            last = keep_alive_requests and self.answered >= keep_alive_requests
             self.send_response(200)
             self.send_header('Content-Length', str(len(body)))
+            if last:
+                self.send_header('Connection', 'close')
+                self.close_connection = True
             self.end_headers()
             self.wfile.write(body)
 
         def log_message(self, *args):
             pass
 
-    return http.server.HTTPServer(('127.0.0.1', 0), Page)
+    server = http.server.ThreadingHTTPServer if keep_alive_requests is not None else http.server.HTTPServer
+    made = server(('127.0.0.1', 0), Page)
+    made.daemon_threads = True
+    return made
 
 
 def test_gap_with_timeline_against_a_local_server(capsys):
@@ -361,3 +375,46 @@ def test_gap_needs_a_kill_or_a_freeze(capsys):
     with pytest.raises(SystemExit):
         probe.main(['gap', 'http://127.0.0.1/'])
     assert 'one of the arguments --kill --freeze is required' in capsys.readouterr().err
+
+
+def keep(capsys, keep_alive_requests, *args):
+    """probe.py keep with two connections against a loopback server; its JSON and exit code."""
+    import json
+    import threading
+
+    server = page_server('rs9', keep_alive_requests)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        code = probe.main(['keep', 'http://127.0.0.1:%d/' % server.server_port, '--connections', '2',
+                           '--interval', '0.02', '--seconds', '0.4'] + list(args))
+    finally:
+        server.shutdown()
+        server.server_close()
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_keep_holds_each_connection_to_the_end(capsys, tmp_path):
+    import json
+    opened = tmp_path / 'opened.json'
+    code, result = keep(capsys, 0, '--opened-file', str(opened))
+    ends = json.loads(opened.read_text())['opened']
+    assert len(set(ends)) == 2 and all(end.startswith('127.0.0.1:') for end in ends)
+    assert code == 0
+    assert (result['connections'], result['kept'], result['failed']) == (2, 2, 0)
+    assert [c['hosts'] for c in result['per_connection']] == [['rs9'], ['rs9']]
+    assert min(c['requests'] for c in result['per_connection']) >= 5
+    assert abs(result['started_epoch'] - time.time()) < 60
+
+
+def test_keep_counts_a_connection_the_server_closed_as_broken_not_a_new_one(capsys):
+    """The server closes each connection after 3 answers: the 4th request fails on it, and no
+    second connection is opened behind the probe's back (http.client would, and its answers
+    would count as the same connection's)."""
+    code, result = keep(capsys, 3)
+    assert code == 1
+    assert (result['kept'], result['failed']) == (0, 2)
+    for connection in result['per_connection']:
+        assert connection['requests'] == 4
+        assert connection['hosts'] == ['rs9']
+        assert 'NotConnected' in connection['error']
+        assert 0 < connection['error_at'] < 0.4
