@@ -12,6 +12,10 @@ Run after `make setup`; touches no host (connection local, the preflight only). 
     lvs_* variable, set_fact), timed by ansible.posix.profile_tasks, first computation
     and the second one in the same run (the role's own preflight after site.yml's gate:
     same inputs, so the first result is reused);
+  - Ansible's check of the role's argument spec (meta/argument_specs.yml), which it runs
+    before each include of the entry point, and the include_role tasks themselves; with the
+    two computations, what the controller spends per host per run of site.yml (the gate's
+    include and the role's);
   - the run's ansible.builtin.debug task as Ansible's fixed cost of a task.
 Medians of REPEAT runs. Each service has its own VIP and names its REALSERVERS real
 servers by inventory host (resolved through hostvars, as in a real inventory).
@@ -76,13 +80,20 @@ def ansible_run(tmp):
     times = {}
     for line in run.stdout.splitlines():
         match = _TASK.match(line.strip())
-        if match and 'lvs.ha.director : Compute' in match.group(1):
-            times.setdefault('compute', []).append(float(match.group(2)))
-        elif match and 'A debug task' in match.group(1):
-            times['debug'] = float(match.group(2))
-    # profile_tasks lists tasks by time; the two computations have the same name
+        if not match:
+            continue
+        name, seconds = match.group(1), float(match.group(2))
+        if 'lvs.ha.director : Compute' in name:
+            times.setdefault('compute', []).append(seconds)
+        elif 'Validating arguments against arg spec' in name:
+            times.setdefault('validate', []).append(seconds)
+        elif name.endswith(' computation') or name.endswith(' computation, same inputs'):
+            times.setdefault('include', []).append(seconds)
+        elif 'A debug task' in name:
+            times['debug'] = seconds
+    # profile_tasks lists tasks by time; the two computations (and the two validations) have the same name
     first, second = sorted(times['compute'], reverse=True)[:2]
-    return first, second, times['debug'], total
+    return first, second, times['debug'], total, sum(times.get('validate', [])), sum(times.get('include', []))
 
 
 def main():
@@ -123,6 +134,11 @@ def main():
     print('  ansible: preflight task, first:          %.3f s  (runs: %s)'
           % (med(r[0] for r in runs), ' '.join('%.2f' % r[0] for r in runs)))
     print('  ansible: preflight task, second (reuse): %.3f s' % med(r[1] for r in runs))
+    print("  ansible: argument spec checks, both:     %.3f s  (Ansible's, before each include; runs: %s)"
+          % (med(r[4] for r in runs), ' '.join('%.2f' % r[4] for r in runs)))
+    print('  ansible: the include_role tasks, both:   %.3f s' % med(r[5] for r in runs))
+    print('  per host per run, as in site.yml:        %.3f s  (the gate and the role: both includes, both checks,'
+          ' first and reuse)' % med(r[0] + r[1] + r[4] + r[5] for r in runs))
     print('  ansible: a debug task (fixed cost):      %.3f s' % med(r[2] for r in runs))
     print('  ansible-playbook process, whole:         %.3f s' % med(r[3] for r in runs))
 
