@@ -58,6 +58,11 @@ PLAYBOOK = """
   tasks:
     - name: First computation
       ansible.builtin.include_role: {name: lvs.ha.director, tasks_from: preflight}
+    - name: Validating arguments against arg spec 'main' (as Ansible does before the role's main)
+      ansible.builtin.validate_argument_spec:
+        argument_spec: "{{ (lookup('ansible.builtin.file', __specs) | from_yaml).argument_specs.main.options }}"
+      vars:
+        __specs: "{{ lookup('ansible.builtin.env', 'LVS_HA_TOP') }}/roles/director/meta/argument_specs.yml"
     - name: Second computation, same inputs
       ansible.builtin.include_role: {name: lvs.ha.director, tasks_from: preflight}
     - name: A debug task
@@ -69,7 +74,8 @@ _TASK = re.compile(r'^(.*?) -+ (\d+\.\d+)s$')
 def ansible_run(tmp):
     env = dict(os.environ, ANSIBLE_CALLBACKS_ENABLED='ansible.posix.profile_tasks', ANSIBLE_NOCOLOR='1',
                ANSIBLE_COLLECTIONS_PATH=os.path.join(TOP, 'build', 'collections'),
-               ANSIBLE_CONFIG=os.path.join(TOP, 'tests', 'ansible.cfg'), PROFILE_TASKS_TASK_OUTPUT_LIMIT='all')
+               ANSIBLE_CONFIG=os.path.join(TOP, 'tests', 'ansible.cfg'), PROFILE_TASKS_TASK_OUTPUT_LIMIT='all',
+               LVS_HA_TOP=TOP)
     env['PATH'] = os.path.dirname(sys.executable) + os.pathsep + env['PATH']
     start = time.monotonic()
     run = subprocess.run(['ansible-playbook', '-i', os.path.join(tmp, 'inventory.yml'),
