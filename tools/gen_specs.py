@@ -167,13 +167,11 @@ def role_specs(role):
     for entry, text in ENTRY_POINTS.items():
         specs[entry] = {
             'short_description': doc['short_description'] if text is None else '%s (preflight)' % role,
-            'description': doc['description'] if text is None else [text],
+            'description': (doc['description'] if text is None else [text])
+            + ([OPTIONS_OF_MAIN_TEXT] if entry in OPTIONS_OF_MAIN else []),
             'author': 'lvs.ha contributors',
-            'options': options,
+            'options': {} if entry in OPTIONS_OF_MAIN else options,
         }
-        if entry in OPTIONS_OF_MAIN:
-            specs[entry]['description'] = specs[entry]['description'] + [OPTIONS_OF_MAIN_TEXT]
-            specs[entry]['options'] = {}
     for entry, (short, text, names) in ROLE_ENTRY_POINTS.get(role, {}).items():
         specs[entry] = {
             'short_description': short,
