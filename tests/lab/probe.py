@@ -23,13 +23,15 @@ the target must be a lab address: anything else is refused before a packet is se
   probe.py monitor SOCKET (stop | cont | info status)
       one command on a guest's QEMU human monitor (the lab's GUEST/monitor.sock): freeze a
       guest (stop), thaw it (cont) or ask its state; prints the monitor's answer.
-  probe.py loop URL --until-file PATH [--max-seconds 900] [--interval 0.1] [--timeout 1]
+  probe.py loop URL --until-file PATH [--max-seconds 900] [--interval 0.1] [--timeout 1] [--pause 0]
       a steady request loop that stops when PATH exists or the time is up; counts
       answers and failures per answering host, with when (from the start and wall-clock
       epoch seconds), how long and why for the first 20 failures, and the first 20 answers
       that took longer than 1 s (with --timeout above 1), each with the segments its
       connection sent again (retransmits: 0, a slow answer; 1 or more, a segment lost or
-      held past TCP's 1 s timer) (JSON).
+      held past TCP's 1 s timer) (JSON). --pause: each connection waits that long between its
+      handshake and its request (plain http; no retransmits figure; how long a request took
+      leaves the pause out), so a move of the VIPs in that time meets it half-open.
   probe.py udp udp://ADDRESS:PORT [--count 6 | --until-file PATH] [--max-seconds 900] [--interval 0.05]
       UDP datagrams, each from a new socket (a new source port: a new IPVS entry, scheduled
       afresh), one after another; an answer is the first line the responder sends back. With
@@ -144,6 +146,28 @@ def ask_why(url, timeout=REQUEST_TIMEOUT, info=None):
         return None, str(error.reason)
     except (OSError, IndexError, ValueError) as error:
         return None, '%s: %s' % (type(error).__name__, error)
+
+
+def ask_after_pause(url, pause, timeout=REQUEST_TIMEOUT, paused=None):
+    """One request on a new connection that waits PAUSE seconds between its handshake and
+    its request: (host name, None) on an answer, (None, what went wrong) otherwise. The
+    connection's first data segment comes PAUSE seconds after its SYN, so a move of the VIPs
+    in between sends it to a director that has seen only the handshake go elsewhere. PAUSED,
+    a one-item list, is set to PAUSE once the connection is open and the pause taken."""
+    paused = paused if paused is not None else [0]
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
+    try:
+        connection.connect()
+        time.sleep(pause)
+        paused[0] = pause
+        connection.request('GET', parts.path or '/')
+        body = connection.getresponse().read(512)
+        return TAG.sub('', body.decode('utf-8', 'replace')).strip().splitlines()[0].strip(), None
+    except (OSError, IndexError, ValueError, http.client.HTTPException) as error:
+        return None, '%s: %s' % (type(error).__name__, error)
+    finally:
+        connection.close()
 
 
 def cmd_rr(args):
@@ -300,8 +324,13 @@ def cmd_loop(args):
     while time.monotonic() < deadline and sent < HARD_MAX_REQUESTS and not os.path.exists(args.until_file):
         asked, asked_epoch = time.monotonic(), time.time()
         info = {}
-        answer, error = ask_why(args.url, timeout=args.timeout, info=info)
-        took = time.monotonic() - asked
+        paused = [0]
+        if args.pause:
+            answer, error = ask_after_pause(args.url, args.pause, timeout=args.timeout, paused=paused)
+        else:
+            answer, error = ask_why(args.url, timeout=args.timeout, info=info)
+        # from the request (or the connect, if it failed), the pause left out
+        took = time.monotonic() - asked - paused[0]
         sent += 1
         if answer is not None and took > REQUEST_TIMEOUT and len(slow) < 20:
             # answered, but later than the usual 1 s: a slow answer (retransmits 0), or a
@@ -487,6 +516,8 @@ def main(argv=None):
     loop.add_argument('--interval', type=float, default=0.1)
     loop.add_argument('--timeout', type=float, default=REQUEST_TIMEOUT,
                       help='seconds a request may take (default 1); answers after 1 s are listed as slow')
+    loop.add_argument('--pause', type=float, default=0,
+                      help='seconds between a connection\'s handshake and its request (http only, at most 5)')
     loop.set_defaults(func=cmd_loop)
     udp = sub.add_parser('udp')
     udp.add_argument('url')
@@ -520,6 +551,8 @@ def main(argv=None):
             parser.error('monitor: the command must be one of %s' % ', '.join(MONITOR_COMMANDS))
     else:
         lab_url(args.url)
+    if getattr(args, 'pause', 0) and not (0 < args.pause <= 5 and args.url.startswith('http:')):
+        parser.error('loop: --pause must be above 0 and at most 5 s, with an http:// URL')
     return args.func(args)
 
 
