@@ -122,6 +122,11 @@ def retransmits(response):
     return struct.unpack_from('I', info, TCPI_TOTAL_RETRANS)[0]
 
 
+def host_name(body):
+    """The answering host's name in a test page's BODY: its first line without HTML tags."""
+    return TAG.sub('', body.decode('utf-8', 'replace')).strip().splitlines()[0].strip()
+
+
 def ask_why(url, timeout=REQUEST_TIMEOUT, info=None):
     """One request: (host name, None) on an answer, (None, what went wrong) otherwise. With a
     dict INFO, an answer sets its 'retransmits' (retransmits() of the connection)."""
@@ -140,30 +145,29 @@ def ask_why(url, timeout=REQUEST_TIMEOUT, info=None):
             if info is not None:
                 # before the body: once read to its length, the response lets the socket go
                 info['retransmits'] = retransmits(response)
-            body = response.read(512)
-            return TAG.sub('', body.decode('utf-8', 'replace')).strip().splitlines()[0].strip(), None
+            return host_name(response.read(512)), None
     except urllib.error.URLError as error:
         return None, str(error.reason)
     except (OSError, IndexError, ValueError) as error:
         return None, '%s: %s' % (type(error).__name__, error)
 
 
-def ask_after_pause(url, pause, timeout=REQUEST_TIMEOUT, paused=None):
+def ask_after_pause(url, pause, timeout=REQUEST_TIMEOUT, info=None):
     """One request on a new connection that waits PAUSE seconds between its handshake and
     its request: (host name, None) on an answer, (None, what went wrong) otherwise. The
     connection's first data segment comes PAUSE seconds after its SYN, so a move of the VIPs
-    in between sends it to a director that has seen only the handshake go elsewhere. PAUSED,
-    a one-item list, is set to PAUSE once the connection is open and the pause taken."""
-    paused = paused if paused is not None else [0]
+    in between sends it to a director that has seen only the handshake go elsewhere. With a
+    dict INFO, its 'paused' is set to PAUSE once the connection is open and the pause taken."""
     parts = urllib.parse.urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
     try:
         connection.connect()
         time.sleep(pause)
-        paused[0] = pause
+        if info is not None:
+            info['paused'] = pause
         connection.request('GET', parts.path or '/')
         body = connection.getresponse().read(512)
-        return TAG.sub('', body.decode('utf-8', 'replace')).strip().splitlines()[0].strip(), None
+        return host_name(body), None
     except (OSError, IndexError, ValueError, http.client.HTTPException) as error:
         return None, '%s: %s' % (type(error).__name__, error)
     finally:
@@ -324,13 +328,12 @@ def cmd_loop(args):
     while time.monotonic() < deadline and sent < HARD_MAX_REQUESTS and not os.path.exists(args.until_file):
         asked, asked_epoch = time.monotonic(), time.time()
         info = {}
-        paused = [0]
         if args.pause:
-            answer, error = ask_after_pause(args.url, args.pause, timeout=args.timeout, paused=paused)
+            answer, error = ask_after_pause(args.url, args.pause, timeout=args.timeout, info=info)
         else:
             answer, error = ask_why(args.url, timeout=args.timeout, info=info)
         # from the request (or the connect, if it failed), the pause left out
-        took = time.monotonic() - asked - paused[0]
+        took = time.monotonic() - asked - info.get('paused', 0)
         sent += 1
         if answer is not None and took > REQUEST_TIMEOUT and len(slow) < 20:
             # answered, but later than the usual 1 s: a slow answer (retransmits 0), or a
