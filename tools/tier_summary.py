@@ -24,7 +24,9 @@ import os
 import re
 import sys
 
-RESULTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'build', 'results')
+# run-tier's results directory (RUN_TIER_RESULTS, as tools/compat sets it), else build/results.
+RESULTS = os.environ.get('RUN_TIER_RESULTS') or os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'build', 'results')
 EXECUTING = re.compile(r'\[(\S+) > (\S+)\] Executing')
 TOOK = re.compile(r'Playbook run took (\d+) days, (\d+) hours, (\d+) minutes, (\d+) seconds')
 
