@@ -17,7 +17,8 @@ PYTEST ?= pytest
 
 help:
 	@echo "make demo    bring up the dr lab, run playbooks/site.yml, show traffic through the VIP and a failover"
-	@echo "make test    everything: sanity, lint, unit, build-check, compat, fast, docs, lab, lab-scenarios"
+	@echo "make test    everything: lab and lab-scenarios, beside them (nice 19) sanity, lint, unit, build-check,"
+	@echo "             docs and compat's checks, then fast and compat's vrrp scenario (tools/test-all)"
 	@echo "make check   the everyday subset: sanity, lint, unit, build-check, fast, docs (no QEMU guest)"
 	@echo "make help | sanity | lint | unit | build-check | compat | fast | lab | lab-scenarios | docs | build | specs | setup | clean"
 	@echo "  sanity: ansible-test sanity; lint: ansible-lint (production profile); unit: pytest tests/unit"
@@ -30,9 +31,12 @@ help:
 	@echo "  lab:  the ipvs modules' integration tests on real IPVS in a QEMU guest"
 	@echo "  lab-scenarios: the full-tier molecule scenarios (dr, colocated, ipvsadm, features) on QEMU guests"
 
+# tools/test-all runs setup once, then sets LVSHA_SETUP_DONE for the work it runs at once.
 setup:
+ifndef LVSHA_SETUP_DONE
 	@tools/install-system-deps
 	@tools/install-python-deps
+endif
 
 sanity: setup
 	tools/sanity
@@ -55,7 +59,11 @@ lab-scenarios: setup
 
 check: sanity lint unit build-check fast docs
 
-test: sanity lint unit build-check compat fast docs lab lab-scenarios
+# All of it (tools/test-all): the QEMU work (lab, lab-scenarios) and, beside it at nice 19,
+# sanity, lint, unit, build-check, docs and compat's checks; then the podman scenarios alone
+# (fast, compat's vrrp scenario), whose VRRP failover is timed.
+test:
+	tools/test-all
 
 demo: setup
 	tools/demo
