@@ -17,8 +17,8 @@ PYTEST ?= pytest
 
 help:
 	@echo "make demo    bring up the dr lab, run playbooks/site.yml, show traffic through the VIP and a failover"
-	@echo "make test    everything: lab-scenarios; beside it lab, then (nice 19) sanity, lint, unit, build-check,"
-	@echo "             docs and compat's checks; then fast and compat's vrrp scenario (tools/test-all)"
+	@echo "make test    everything: lab-scenarios; beside it (nice 10/19) lab, sanity, lint, unit, build-check,"
+	@echo "             docs, compat and fast (tools/test-all)"
 	@echo "make check   the everyday subset: sanity, lint, unit, build-check, fast, docs (no QEMU guest)"
 	@echo "make help | sanity | lint | unit | build-check | compat | fast | lab | lab-scenarios | docs | build | specs | setup | clean"
 	@echo "  sanity: ansible-test sanity; lint: ansible-lint (production profile); unit: pytest tests/unit"
@@ -59,9 +59,8 @@ lab-scenarios: setup
 
 check: sanity lint unit build-check fast docs
 
-# All of it (tools/test-all): lab-scenarios and, beside it, lab, then at nice 19 sanity,
-# lint, unit, build-check, docs and compat's checks; then the podman scenarios alone (fast,
-# compat's vrrp scenario), whose VRRP failover is timed.
+# All of it (tools/test-all): lab-scenarios, and beside it one after another at nice 10 or 19
+# lab, sanity, lint, unit, build-check, docs, compat's checks, fast and compat's vrrp scenario.
 test:
 	tools/test-all
 
