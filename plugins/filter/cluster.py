@@ -51,6 +51,14 @@ options:
         setting an unchanged C(lvs_ha) again (Ansible spends time on every large fact it sets).
     type: bool
     default: false
+  services:
+    description:
+      - Directors - also return RV(_value.services), the normalised services as structures. The roles do without
+        (they read RV(_value.keepalived_services), RV(_value.ipvs_rules) and the summaries); the
+        P(lvs.ha.status#playbook) playbook asks for them.
+    type: bool
+    default: false
+    version_added: 0.2.0
 extends_documentation_fragment:
   - lvs.ha.inventory
 """
@@ -83,9 +91,34 @@ _value:
       description: Every option of the role, validated, with defaults filled in (colocated - the groups and marks set).
       type: dict
     services:
-      description: Directors - the normalised services (see P(lvs.ha.virtual_services#filter)).
+      description:
+        - Directors, with O(services=true) only - the normalised services (see P(lvs.ha.virtual_services#filter)).
+        - Before 0.2.0 every director's result had them; on large tables Ansible spent seconds on the structure each
+          time it set or passed the fact on.
       type: list
       elements: dict
+    keepalived_services:
+      description:
+        - Directors with the C(keepalived) driver - keepalived.conf's C(virtual_server) blocks of the services, as
+          text (empty with the other drivers). The role's template inserts it as it is.
+      type: str
+      version_added: 0.2.0
+    service_names:
+      description: Directors - the names of the services, in their order.
+      type: list
+      elements: str
+      version_added: 0.2.0
+    nat_families:
+      description: Directors - the address families (C(ipv4), C(ipv6)) of the services with NAT forwarding.
+      type: list
+      elements: str
+      version_added: 0.2.0
+    realserver_addresses:
+      description:
+        - Directors - the addresses of each real server in the services, by name (its inventory host, or its
+          address when it is none).
+      type: dict
+      version_added: 0.2.0
     vrrp:
       description: Directors - VRRP instances, priorities and master (see P(lvs.ha.vrrp_instances#filter)).
       type: dict
@@ -119,10 +152,11 @@ from ansible.utils.display import Display
 from ansible_collections.lvs.ha.plugins.module_utils._model import ModelError, cluster as _cluster
 
 
-def cluster(settings, hostvars, groups, host, role, local_state=None, previous=None, fingerprint_only=False):
+def cluster(settings, hostvars, groups, host, role, local_state=None, previous=None, fingerprint_only=False,
+            services=False):
     try:
         result = _cluster(settings, hostvars, groups, host, role, local_state=local_state, previous=previous,
-                          fingerprint_only=fingerprint_only)
+                          fingerprint_only=fingerprint_only, with_services=services)
     except ModelError as exc:
         raise AnsibleFilterError('lvs.ha.cluster: %s' % exc)
     if isinstance(result, dict) and result is not previous:

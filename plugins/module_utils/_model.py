@@ -23,7 +23,7 @@ import math
 import re
 import zlib
 
-from ansible_collections.lvs.ha.plugins.module_utils import _fwmark, _schema
+from ansible_collections.lvs.ha.plugins.module_utils import _fwmark, _keepalived, _schema
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs import model as _ipvs
 from ansible_collections.lvs.ha.plugins.module_utils._ipvs.render import render_rules
 from ansible_collections.lvs.ha.plugins.module_utils._schema import (
@@ -1060,7 +1060,8 @@ def _fingerprint(*parts):
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode('utf-8')).hexdigest()[:16]
 
 
-def cluster(settings, hostvars, groups, host, role, local_state=None, previous=None, fingerprint_only=False):
+def cluster(settings, hostvars, groups, host, role, local_state=None, previous=None, fingerprint_only=False,
+            with_services=False):
     """Everything ``host`` needs as a ``role`` of the cluster, validated at one gate.
 
     :param settings: the lvs_* variables as the role sees them (any not given take the
@@ -1071,9 +1072,13 @@ def cluster(settings, hostvars, groups, host, role, local_state=None, previous=N
         (one computation per host per run).
     :param fingerprint_only: return only the fingerprint of the inputs (cheap), so that a
         caller can skip setting an unchanged result again.
+    :param with_services: directors - also return ``services``, the normalised services as
+        structures (the status playbook reads them; a fact of thousands of entries costs
+        Ansible seconds each time it is set or passed on, so the roles do without).
     :returns: dict ``host``, ``role``, ``fingerprint``, ``settings`` (every option of the role,
-        validated), ``warnings`` (texts the caller shows as warnings), and by role ``services``,
-        ``vrrp``, ``ipvs_rules`` (directors),
+        validated), ``warnings`` (texts the caller shows as warnings), and by role
+        ``keepalived_services``, ``service_names``, ``nat_families``, ``realserver_addresses``,
+        ``vrrp``, ``ipvs_rules`` (directors; ``services`` when asked for),
         ``realserver_vips`` (real servers), ``fwmark`` (colocated). See docs/variables.md.
     """
     if role not in ROLE_NAMES:
@@ -1081,7 +1086,7 @@ def cluster(settings, hostvars, groups, host, role, local_state=None, previous=N
     if not isinstance(settings, dict):
         raise ModelError('host %s: the settings must be a mapping of lvs_* variables, got %r' % (host, settings))
     settings = dict((k, v) for k, v in (settings or {}).items() if not str(k).startswith('lvs_ha'))
-    fingerprint = _fingerprint(role, host, settings, local_state)
+    fingerprint = _fingerprint(role, host, settings, local_state, bool(with_services))
     if fingerprint_only:
         return fingerprint
     if isinstance(previous, dict) and previous.get('fingerprint') == fingerprint:
@@ -1127,7 +1132,20 @@ def cluster(settings, hostvars, groups, host, role, local_state=None, previous=N
         # for the ipvsadm driver only, as rule lines: one string (a fact of thousands of
         # entries costs Ansible time when set, and again in every task that passes it on).
         rules = _ipvs_rules(services, host) if driver != 'none' else ''
-        result.update(services=services, vrrp=vrrp, ipvs_rules=rules if driver == 'ipvsadm' else '')
+        # The services as text and a few summaries rather than as structures (see with_services).
+        addresses = {}
+        for service in services:
+            for rs in service['realservers']:
+                known = addresses.setdefault(rs['name'], [])
+                if rs['address'] not in known:
+                    known.append(rs['address'])
+        result.update(vrrp=vrrp, ipvs_rules=rules if driver == 'ipvsadm' else '',
+                      keepalived_services=_keepalived.virtual_servers(services) if driver == 'keepalived' else '',
+                      service_names=[s['name'] for s in services],
+                      nat_families=sorted(set(s['family'] for s in services if s['forwarding'] == 'nat')),
+                      realserver_addresses=addresses)
+        if with_services:
+            result['services'] = services
         raw = _vrrp_settings(vrrp_settings, host)
         result['switchover'] = switchover(settings, vrrp, host, nopreempt=raw['nopreempt'],
                                           advert_int=raw['advert_int'], preempt_delay=raw['preempt_delay'])

@@ -314,7 +314,37 @@ def test_a_second_computation_with_the_same_inputs_returns_the_first():
     assert _model.cluster(dict(BASE), hostvars, groups, 'd1', 'director', previous=first) is first
     other = _model.cluster(dict(BASE, lvs_director_drained=['r1']), hostvars, groups, 'd1', 'director',
                            previous=first)
-    assert other is not first and [r['weight'] for r in other['services'][0]['realservers']] == [0, 1]
+    assert other is not first and 'weight 0' in other['keepalived_services']
+    assert 'weight 0' not in first['keepalived_services']
+
+
+def test_services_as_structures_only_when_asked_for():
+    hostvars, groups = inventory()
+    compact = _model.cluster(dict(BASE), hostvars, groups, 'd1', 'director')
+    assert 'services' not in compact
+    full = _model.cluster(dict(BASE, lvs_director_drained=['r1']), hostvars, groups, 'd1', 'director',
+                          with_services=True)
+    assert [(r['name'], r['weight']) for r in full['services'][0]['realservers']] == [('r1', 0), ('r2', 1)]
+    # asking for them is part of the inputs: a result without them is not reused for a caller that asks
+    assert _model.cluster(dict(BASE), hostvars, groups, 'd1', 'director', previous=compact,
+                          with_services=True)['fingerprint'] != compact['fingerprint']
+
+
+def test_director_summaries():
+    hostvars, groups = inventory()
+    services = [WEB,
+                {'name': 'nat6', 'vip': '2001:db8::100', 'port': 80, 'forwarding': 'nat',
+                 'realservers': [{'address': '2001:db8::21', 'port': 8080}]},
+                {'name': 'nat', 'vip': '192.168.56.101', 'port': 80, 'forwarding': 'nat',
+                 'realservers': [{'host': 'r2', 'port': 8080}, {'address': '192.168.56.23'}]}]
+    view = _model.cluster(dict(BASE, lvs_virtual_services=services), hostvars, groups, 'd1', 'director')
+    assert view['service_names'] == ['web', 'nat6', 'nat']
+    assert view['nat_families'] == ['ipv4', 'ipv6']
+    assert view['realserver_addresses'] == {'r1': ['192.168.56.21'], 'r2': ['192.168.56.22'],
+                                            '2001:db8::21': ['2001:db8::21'], '192.168.56.23': ['192.168.56.23']}
+    assert view['keepalived_services'].count('virtual_server ') == 3
+    other = _model.cluster(dict(BASE, lvs_director_ipvs_driver='ipvsadm'), hostvars, groups, 'd1', 'director')
+    assert other['keepalived_services'] == '' and other['nat_families'] == [] and other['service_names'] == ['web']
 
 
 BAD_MODULE_OPTIONS = [
