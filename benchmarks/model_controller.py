@@ -66,7 +66,7 @@ PLAYBOOK = """
     - name: Second computation, same inputs
       ansible.builtin.include_role: {name: lvs.ha.director, tasks_from: preflight}
     - name: A debug task
-      ansible.builtin.debug: {msg: "{{ lvs_ha.services | length }} services"}
+      ansible.builtin.debug: {msg: "{{ lvs_ha.service_names | length }} services"}
 """
 _TASK = re.compile(r'^(.*?) -+ (\d+\.\d+)s$')
 

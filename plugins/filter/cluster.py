@@ -146,16 +146,31 @@ _value:
       elements: str
 """
 
+from collections.abc import Mapping
+
 from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 
 from ansible_collections.lvs.ha.plugins.module_utils._model import ModelError, cluster as _cluster
 
 
+def _plain(value):
+    """Plain dicts and lists of the same values: each template in them is rendered once, here.
+
+    Ansible (2.19 and later) passes a filter lazy containers that render a value each time it
+    is read; the model reads the services more than once (the fingerprint, then the checks).
+    """
+    if isinstance(value, Mapping):
+        return dict((key, _plain(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
 def cluster(settings, hostvars, groups, host, role, local_state=None, previous=None, fingerprint_only=False,
             services=False):
     try:
-        result = _cluster(settings, hostvars, groups, host, role, local_state=local_state, previous=previous,
+        result = _cluster(_plain(settings), hostvars, groups, host, role, local_state=local_state, previous=previous,
                           fingerprint_only=fingerprint_only, with_services=services)
     except ModelError as exc:
         raise AnsibleFilterError('lvs.ha.cluster: %s' % exc)

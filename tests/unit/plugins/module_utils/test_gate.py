@@ -373,3 +373,21 @@ def test_the_ipvsadm_driver_warns_that_nothing_checks_the_real_servers():
     loud = _model.cluster(dict(BASE, lvs_director_ipvs_driver='ipvsadm'), hostvars, groups, 'd1', 'director')
     assert quiet['warnings'] == []
     assert len(loud['warnings']) == 1 and 'nothing checks the real servers of web' in loud['warnings'][0]
+
+
+def test_the_filter_reads_any_mapping_and_sequence_as_the_model_reads_dicts_and_lists():
+    """Ansible hands a filter its own containers (lazy ones since 2.19): the filter copies
+    them into plain dicts and lists once, so the result and its fingerprint are the same."""
+    from types import MappingProxyType  # pylint: disable=import-outside-toplevel
+
+    from ansible_collections.lvs.ha.plugins.filter.cluster import cluster  # pylint: disable=import-outside-toplevel
+    hostvars, groups = inventory()
+    plain = _model.cluster({'lvs_interface': 'ens4', 'lvs_virtual_services': [dict(WEB, realservers=['r1', 'r2'])]},
+                           hostvars, groups, 'd1', 'director')
+    wrapped = MappingProxyType({'lvs_interface': 'ens4',
+                                'lvs_virtual_services': (MappingProxyType(dict(WEB, realservers=('r1', 'r2'))),)})
+    with pytest.raises(ModelError, match='must be a mapping'):
+        _model.cluster(wrapped, hostvars, groups, 'd1', 'director')
+    view = cluster(wrapped, hostvars, groups, 'd1', 'director')
+    assert view == plain
+    assert cluster(wrapped, hostvars, groups, 'd1', 'director', fingerprint_only=True) == plain['fingerprint']
