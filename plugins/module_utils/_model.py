@@ -168,7 +168,9 @@ def check_options(raw, specs, path, host=None, keys=None):
     result = {}
     for key in allowed:
         spec = specs[key]
-        value = check_value(raw.get(key), spec, '%s.%s' % (path, key), host)
+        value = raw.get(key)
+        if value is not None:  # (the path is formatted only for the keys given: thousands of entries)
+            value = check_value(value, spec, '%s.%s' % (path, key), host)
         if value is None:
             if spec.get('required'):
                 raise ModelError('%s.%s is required, got None' % (_where(path, host), key))
@@ -473,8 +475,13 @@ def _sched_flags(flags, scheduler, path, host):
     return flags
 
 
-def _realserver_entries(service, hosts, default_group, path, host):
-    """(host or None, address or None, options, entry path) for each real server."""
+def _realserver_entries(service, hosts, default_group, path, host, known=None):
+    """(host or None, address or None, options, entry path) for each real server.
+
+    ``known``: a dict kept across the services of one table, real servers given as a name
+    or an address -> their checked options (the same few names recur in thousands of services).
+    """
+    known = {} if known is None else known
     raw = service['realservers']
     if raw is None:
         group = service['realservers_group'] or default_group
@@ -484,6 +491,11 @@ def _realserver_entries(service, hosts, default_group, path, host):
     entries = []
     for i, item in enumerate(raw):
         rpath = '%s.realservers[%d]' % (path, i)
+        if isinstance(item, str) and item in known:
+            opts = dict(known[item])
+            entries.append((opts['host'], opts['address'], opts, rpath))
+            continue
+        text = item if isinstance(item, str) else None
         if isinstance(item, str):
             try:
                 ipaddress.ip_address(item)
@@ -495,6 +507,8 @@ def _realserver_entries(service, hosts, default_group, path, host):
             raise ModelError('%s needs exactly one of host, address, got %r' % (_where(rpath, host), item))
         if opts['host'] is not None:
             hosts.var(opts['host'], 'lvs_interface', _where(rpath + '.host', host))  # in the inventory?
+        if text is not None:
+            known[text] = dict(opts)
         entries.append((opts['host'], opts['address'], opts, rpath))
     return entries
 
@@ -564,6 +578,7 @@ def normalise_services(services, hostvars, groups, host=None, realservers_group=
     result = []
     names = set()
     keys = {}
+    known = {}
     for index, raw in enumerate(services):
         path = '%s[%d]' % (SERVICES_VAR, index)
         if not isinstance(raw, dict):
@@ -603,7 +618,7 @@ def normalise_services(services, hostvars, groups, host=None, realservers_group=
 
         realservers = []
         seen = {}
-        for rs_host, address, opts, rpath in _realserver_entries(svc, hosts, realservers_group, path, host):
+        for rs_host, address, opts, rpath in _realserver_entries(svc, hosts, realservers_group, path, host, known):
             if address is None:
                 address = hosts.address(rs_host, family, _where(rpath, host))
             elif family_of(address) != family:
