@@ -603,6 +603,24 @@ def _rule_params(tokens, where):
 
 # The -a line of almost every destination, read without the general loop of _rule_params.
 _COMMON_DESTINATION_LINE = re.compile(r'-a (-t|-u|--sctp-service|-f) (\S+)( -6)? -r (\S+) (-[gim]) -w (\d+)')
+# Of those, an IPv4 real server by direct routing: its checks are done inline (the most
+# common line of a large table); anything these checks would refuse takes the general path,
+# whose error names the line.
+_IPV4_DR_DESTINATION = re.compile(r'([0-9.]{7,15}):(\d{1,5})')
+
+
+def _ipv4_dr_destination(service, address_port, weight):
+    """The Destination of an `-r A.B.C.D:PORT -g -w N` of `service`, or None where the
+    general path must judge (what it would refuse, or a service that is not IPv4 by port)."""
+    match = _IPV4_DR_DESTINATION.fullmatch(address_port)
+    key = service.key
+    if match is None or key.fwmark is not None or key.family != 'ipv4' or not key.port:
+        return None
+    address = canonical_ip(match.group(1))
+    if address is None or ':' in address or int(match.group(2)) != key.port or len(weight) > 5 \
+            or int(weight) > MAX_WEIGHT:
+        return None
+    return Destination(address, key.port, 'dr', int(weight))
 
 
 def table_from_rules(text, where='rules'):
@@ -625,6 +643,14 @@ def table_from_rules(text, where='rules'):
         match = _COMMON_DESTINATION_LINE.fullmatch(line)
         if match:
             named = match.group(1, 2, 3)
+            entry = named_services.get(named)
+            if entry is not None and match.group(5) == '-g':
+                item = _ipv4_dr_destination(entry, match.group(4), match.group(6))
+                if item is not None:
+                    if item.key in entry.destinations:
+                        _fail(here, '-r', line, 'duplicate destination %s in %s' % (addr_port(*item.key), entry.key))
+                    entry.destinations[item.key] = item
+                    continue
             host, port = _split_host_port(match.group(4), here, '-r')
             # digits only (the pattern's and the check's): as int, the checks' fast path
             dest = {'address': host, 'forwarding': _RULE_FORWARDING[match.group(5)], 'weight': int(match.group(6))}

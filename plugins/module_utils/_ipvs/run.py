@@ -184,6 +184,8 @@ def rules_unchanged(runner, rules):
     if not runner.loaded():
         return False
     saved = runner.save()
+    if not saved.strip():
+        return not rules.strip()    # an empty table (lines that are only comments: planned as usual)
     if sorted(rules.splitlines()) == sorted(saved.splitlines()):
         return True     # verbatim, as `ipvsadm -S -n` printed them
     lines, thresholds = split_rules(rules)

@@ -218,3 +218,49 @@ def test_lower_threshold_zero_or_up_to_the_upper_is_taken():
     dest = model.destination_from_params({'address': '192.168.56.41', 'upper_threshold': 100, 'lower_threshold': 10},
                                          tcp())
     assert (dest.upper_threshold, dest.lower_threshold) == (100, 10)
+
+
+FAST_PATH_LINES = [
+    '-a -t 10.1.0.1:80 -r 10.2.0.1:80 -g -w 1',          # taken inline
+    '-a -t 10.1.0.1:80 -r 10.2.0.1:80 -g -w 0',
+    '-a -t 10.1.0.1:80 -r 10.2.0.1:80 -g -w 65535',
+    '-a -t 10.1.0.1:80 -r 10.2.0.1:80 -g -w 65536',      # refused: weight
+    '-a -t 10.1.0.1:80 -r 10.2.0.1:80 -g -w 0000001',
+    '-a -t 10.1.0.1:80 -r 10.2.0.1:81 -g -w 1',          # refused: dr changes no port
+    '-a -t 10.1.0.1:80 -r 10.2.0.1:080 -g -w 1',
+    '-a -t 10.1.0.1:80 -r 10.2.0.256:80 -g -w 1',        # refused: no address
+    '-a -t 10.1.0.1:80 -r 010.2.0.1:80 -g -w 1',
+    '-a -t 10.1.0.1:80 -r 10.2.0.1.5:80 -g -w 1',
+    '-a -t 10.1.0.1:80 -r 10.2.0.1 -g -w 1',
+    '-a -t 10.1.0.1:80 -r [2001:db8::1]:80 -g -w 1',     # refused: family
+    '-a -t 10.1.0.1:80 -r 10.2.0.1:80 -m -w 1',          # nat: the general path
+    '-a -t 10.1.0.1:80 -r 10.2.0.1:8080 -m -w 1',
+    '-a -t 10.1.0.9:80 -r 10.2.0.1:80 -g -w 1',          # refused: no -A line
+    '-a -u 10.1.0.1:80 -r 10.2.0.1:80 -g -w 1',
+    '-a -f 7 -r 10.2.0.1:80 -g -w 1',
+    '-a -f 7 -r 10.2.0.1:0 -g -w 1',
+    '-a -t [2001:db8::80]:80 -r 10.2.0.1:80 -g -w 1',
+    '-a -t [2001:db8::80]:80 -r [2001:db8::1]:80 -g -w 1',
+]
+
+
+@pytest.mark.parametrize('line', FAST_PATH_LINES)
+def test_table_from_rules_inline_path_agrees_with_the_general_one(line, monkeypatch):
+    """The -a line of an IPv4 real server by direct routing is checked inline; every line,
+    taken or refused, gives the same table or the same error as the general path."""
+    text = ('-A -t 10.1.0.1:80 -s wlc\n-A -f 7 -s rr\n-A -t [2001:db8::80]:80 -s rr\n'
+            '-a -t 10.1.0.1:80 -r 10.2.0.2:80 -g -w 3\n%s\n%s\n' % (line, line))
+
+    def outcome():
+        try:
+            return model.table_from_rules(text)
+        except model.IpvsError as exc:
+            return str(exc)
+
+    fast = outcome()
+    monkeypatch.setattr(model, '_ipv4_dr_destination', lambda *args: None)
+    general = outcome()
+    assert fast == general
+    # each line twice: refused on its first line, or taken and then refused as a duplicate
+    assert isinstance(fast, str)
+    assert fast.startswith('rules line 5: ') or fast.startswith('rules line 6: -r: duplicate destination')
