@@ -603,24 +603,27 @@ def _rule_params(tokens, where):
 
 # The -a line of almost every destination, read without the general loop of _rule_params.
 _COMMON_DESTINATION_LINE = re.compile(r'-a (-t|-u|--sctp-service|-f) (\S+)( -6)? -r (\S+) (-[gim]) -w (\d+)')
-# Of those, an IPv4 real server by direct routing: its checks are done inline (the most
-# common line of a large table); anything these checks would refuse takes the general path,
-# whose error names the line.
-_IPV4_DR_DESTINATION = re.compile(r'([0-9.]{7,15}):(\d{1,5})')
+# Of those, an IPv4 real server by direct routing: the most common line of a large table,
+# checked inline. What these checks do not take goes the general way, whose error names
+# the line (tests/unit: the two ways give the same table or the same error).
+_IPV4_DR_LINE = re.compile(r'-a (-t|-u|--sctp-service) (\S+) -r ([0-9.]{7,15}):(\d{1,5}) -g -w (\d{1,5})')
 
 
-def _ipv4_dr_destination(service, address_port, weight):
-    """The Destination of an `-r A.B.C.D:PORT -g -w N` of `service`, or None where the
-    general path must judge (what it would refuse, or a service that is not IPv4 by port)."""
-    match = _IPV4_DR_DESTINATION.fullmatch(address_port)
+def _ipv4_dr_destination(service, address, port, weight):
+    """The Destination of `-r ADDRESS:PORT -g -w WEIGHT` in `service`, or None where the
+    general way must judge (anything it could refuse, or a service not IPv4 by port)."""
     key = service.key
-    if match is None or key.fwmark is not None or key.family != 'ipv4' or not key.port:
+    if key.fwmark is not None or key.family != 'ipv4' or not key.port or int(port) != key.port:
         return None
-    address = canonical_ip(match.group(1))
-    if address is None or ':' in address or int(match.group(2)) != key.port or len(weight) > 5 \
-            or int(weight) > MAX_WEIGHT:
+    weight = int(weight)
+    if weight > MAX_WEIGHT:
         return None
-    return Destination(address, key.port, 'dr', int(weight))
+    try:
+        if socket.inet_ntop(socket.AF_INET, socket.inet_pton(socket.AF_INET, address)) != address:
+            return None
+    except (OSError, ValueError):
+        return None
+    return Destination(address, key.port, 'dr', weight)
 
 
 def table_from_rules(text, where='rules'):
@@ -635,22 +638,24 @@ def table_from_rules(text, where='rules'):
         _fail('', where, text, 'must be a string of rule lines')
     table = {}
     named_services = {}     # the text naming a service on -a lines -> the service (validated once)
+    ipv4_dr_line = _IPV4_DR_LINE.fullmatch
     for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
+        fast = ipv4_dr_line(line)
+        if fast is not None:
+            flag, named, address, port, weight = fast.groups()
+            entry = named_services.get((flag, named, None))
+            if entry is not None:
+                item = _ipv4_dr_destination(entry, address, port, weight)
+                if item is not None and item.key not in entry.destinations:
+                    entry.destinations[item.key] = item
+                    continue
         if not line or line.startswith('#'):
             continue
         here = '%s line %d: ' % (where, number)
         match = _COMMON_DESTINATION_LINE.fullmatch(line)
         if match:
             named = match.group(1, 2, 3)
-            entry = named_services.get(named)
-            if entry is not None and match.group(5) == '-g':
-                item = _ipv4_dr_destination(entry, match.group(4), match.group(6))
-                if item is not None:
-                    if item.key in entry.destinations:
-                        _fail(here, '-r', line, 'duplicate destination %s in %s' % (addr_port(*item.key), entry.key))
-                    entry.destinations[item.key] = item
-                    continue
             host, port = _split_host_port(match.group(4), here, '-r')
             # digits only (the pattern's and the check's): as int, the checks' fast path
             dest = {'address': host, 'forwarding': _RULE_FORWARDING[match.group(5)], 'weight': int(match.group(6))}
