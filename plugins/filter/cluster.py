@@ -55,7 +55,7 @@ options:
     description:
       - Directors - also return RV(_value.services), the normalised services as structures. The roles do without
         (they read RV(_value.keepalived_services), RV(_value.ipvs_rules) and the summaries); the
-        P(lvs.ha.status#playbook) playbook asks for them.
+        C(lvs.ha.status) playbook asks for them.
     type: bool
     default: false
     version_added: 0.2.0
