@@ -241,9 +241,12 @@ def report(f):
         bound = f['ping_s'] + 2 * f['save_ssh_s']
         print('  [%s] no change %.2f <= ping + 2 x -S over ssh %.2f -> %s'
               % (form, f[form + '_same_s'], bound, 'met' if f[form + '_same_s'] <= bound else 'NOT met'))
+    tasks = f['preflight_first_s'] + f['preflight_reuse_s']
+    print("  controller, the model's two tasks per host per run (first + reuse) %.2f <= 1 s -> %s"
+          % (tasks, 'met' if tasks <= 1 else 'NOT met'))
     model = f['per_host_s']
-    print('  controller model per host per run (both includes, argument spec checks, first + reuse) %.2f <= 1 s -> %s'
-          % (model, 'met' if model <= 1 else 'NOT met'))
+    print('  controller per host per run counted whole (both includes, argument spec checks, first + reuse) %.2f'
+          ' <= 1 s -> %s' % (model, 'met' if model <= 1 else 'NOT met'))
 
 
 if __name__ == '__main__':

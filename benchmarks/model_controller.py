@@ -143,6 +143,7 @@ def main():
     print("  ansible: argument spec checks, both:     %.3f s  (Ansible's, before each include; runs: %s)"
           % (med(r[4] for r in runs), ' '.join('%.2f' % r[4] for r in runs)))
     print('  ansible: the include_role tasks, both:   %.3f s' % med(r[5] for r in runs))
+    print("  the model's two tasks per host per run:  %.3f s  (first and reuse)" % med(r[0] + r[1] for r in runs))
     print('  per host per run, as in site.yml:        %.3f s  (the gate and the role: both includes, both checks,'
           ' first and reuse)' % med(r[0] + r[1] + r[4] + r[5] for r in runs))
     print('  ansible: a debug task (fixed cost):      %.3f s' % med(r[2] for r in runs))
