@@ -29,7 +29,8 @@ ROLE_DOCS = {
         'description': [
             'Installs keepalived (and ipvsadm unless O(lvs_director_ipvs_driver=none)), loads C(ip_vs) (persisted in '
             'C(/etc/modules-load.d/lvs-ha.conf)) and sets C(net.ipv4.ip_forward), C(net.ipv4.vs.expire_nodest_conn), '
-            'C(net.ipv4.vs.expire_quiescent_template) and, for NAT services, C(net.ipv4.vs.conntrack), persisted in '
+            'C(net.ipv4.vs.expire_quiescent_template), C(net.ipv4.vs.conn_reuse_mode=3) (docs/roles.md) and, for NAT '
+            'services, C(net.ipv4.vs.conntrack), persisted in '
             'C(/etc/sysctl.d/90-lvs-ha-director.conf).',
             'Renders C(/etc/keepalived/keepalived.conf) (root, 0640) from the host\'s view of the cluster '
             '(P(lvs.ha.cluster#filter), the fact C(lvs_ha)) - one VRRP instance per address family of the VIPs, and '

@@ -7,8 +7,11 @@ Runs inside the lab's network namespace (``tests/lab/lab exec``) and sends HTTP
 requests to a VIP on a lab segment. Every loop is bounded in count and in time, and
 the target must be a lab address: anything else is refused before a packet is sent.
 
-  probe.py rr URL [--count 6]
+  probe.py rr URL [--count 6] [--source-port PORT]
       one request after another; prints the answering host names in order (JSON).
+      --source-port: every request from that client port (plain http; the server closes
+      first, so the port is free again at once while the director still holds the ended
+      connection's entry): each is a port reuse for IPVS.
   probe.py gap URL [--timeline] [--after-seconds 1] (--kill CMD... | --freeze SOCKET) [--max-seconds 60] [--interval 0.01]
       requests one after another every INTERVAL; once answers flow, runs CMD (for example
       a hard kill of the master; the gap counts from when CMD returned) or freezes a guest
@@ -57,6 +60,7 @@ the target must be a lab address: anything else is refused before a packet is se
 """
 
 import argparse
+import errno
 import http.client
 import ipaddress
 import json
@@ -174,8 +178,46 @@ def ask_after_pause(url, pause, timeout=REQUEST_TIMEOUT, info=None):
         connection.close()
 
 
+def ask_from_port(url, port, timeout=REQUEST_TIMEOUT):
+    """One HTTP/1.0 request from client PORT, read to the server's close: the host name,
+    or None. The server closes first: its side keeps TIME_WAIT, ours nothing, so the next
+    request can take the same port at once."""
+    parts = urllib.parse.urlsplit(url)
+    family = socket.AF_INET6 if ':' in parts.hostname else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.settimeout(timeout)
+            sock.bind(('', port))
+            # the last request's socket waits for the server's ACK of our FIN (LAST_ACK)
+            # before the port is free for the same peer: try again, 40 times at most
+            for attempt in range(40):
+                try:
+                    sock.connect((parts.hostname, parts.port or 80))
+                    break
+                except OSError as error:
+                    if error.errno != errno.EADDRNOTAVAIL or attempt == 39:
+                        raise
+                    time.sleep(0.05)
+            sock.sendall(('GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' % (parts.path or '/', parts.hostname)).encode())
+            data = b''
+            while True:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        body = data.split(b'\r\n\r\n', 1)[1]
+        return host_name(body)
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def cmd_rr(args):
-    answers = [ask(args.url) for i in range(min(args.count, 1000))]
+    count = min(args.count, 1000)
+    if args.source_port:
+        answers = [ask_from_port(args.url, args.source_port) for i in range(count)]
+    else:
+        answers = [ask(args.url) for i in range(count)]
     print(json.dumps({'url': args.url, 'answers': answers}))
     return 0 if all(answers) else 1
 
@@ -501,6 +543,7 @@ def main(argv=None):
     rr = sub.add_parser('rr')
     rr.add_argument('url')
     rr.add_argument('--count', type=int, default=6)
+    rr.add_argument('--source-port', type=int, default=0)
     rr.set_defaults(func=cmd_rr)
     gap = sub.add_parser('gap')
     gap.add_argument('url')
