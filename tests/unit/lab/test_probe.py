@@ -200,6 +200,36 @@ def test_rr_over_https_against_a_local_server(tmp_path, capsys):
     assert plain['answers'] == [None]
 
 
+def test_rr_from_one_source_port_sends_every_request_from_it(capsys):
+    """--source-port: each request is a new connection from that same client port (the
+    server closes first, so the port is free again for the next one at once)."""
+    import json
+    import socket
+    import threading
+
+    server = page_server('rs7')
+    seen = []
+    handle = server.RequestHandlerClass.handle
+
+    def handle_and_record(self):
+        seen.append(self.client_address[1])
+        handle(self)
+
+    server.RequestHandlerClass.handle = handle_and_record
+    with socket.socket() as free:
+        free.bind(('127.0.0.1', 0))
+        port = free.getsockname()[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert probe.main(['rr', 'http://127.0.0.1:%d/' % server.server_port, '--count', '4',
+                           '--source-port', str(port)]) == 0
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert json.loads(capsys.readouterr().out)['answers'] == ['rs7'] * 4
+    assert seen == [port] * 4
+
+
 def test_hold_ends_early_when_the_stop_file_appears(tmp_path, capsys):
     import json
     import socket
