@@ -199,7 +199,7 @@ def ask_from_port(url, port, timeout=REQUEST_TIMEOUT):
                     if error.errno != errno.EADDRNOTAVAIL or attempt == 39:
                         raise
                     time.sleep(0.05)
-            sock.sendall(('GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' % (parts.path or '/', parts.hostname)).encode())
+            sock.sendall(('GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' % (parts.path or '/', parts.netloc)).encode())
             data = b''
             while True:
                 chunk = sock.recv(4096)
@@ -210,6 +210,14 @@ def ask_from_port(url, port, timeout=REQUEST_TIMEOUT):
         return host_name(body)
     except (OSError, IndexError, ValueError):
         return None
+
+
+def port_number(text):
+    """argparse type: a TCP port, 1-65535."""
+    value = int(text)
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError('%s is not a port (1-65535)' % text)
+    return value
 
 
 def cmd_rr(args):
@@ -543,7 +551,7 @@ def main(argv=None):
     rr = sub.add_parser('rr')
     rr.add_argument('url')
     rr.add_argument('--count', type=int, default=6)
-    rr.add_argument('--source-port', type=int, default=0)
+    rr.add_argument('--source-port', type=port_number, default=0)
     rr.set_defaults(func=cmd_rr)
     gap = sub.add_parser('gap')
     gap.add_argument('url')

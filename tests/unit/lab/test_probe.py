@@ -230,6 +230,13 @@ def test_rr_from_one_source_port_sends_every_request_from_it(capsys):
     assert seen == [port] * 4
 
 
+@pytest.mark.parametrize('port', ['0', '65536', '-1'])
+def test_rr_refuses_a_source_port_out_of_range(port, capsys):
+    with pytest.raises(SystemExit):
+        probe.main(['rr', 'http://127.0.0.1/', '--source-port', port])
+    assert 'is not a port' in capsys.readouterr().err
+
+
 def test_hold_ends_early_when_the_stop_file_appears(tmp_path, capsys):
     import json
     import socket
